@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from haven.media.errors import (
     CorruptMedia,
@@ -43,9 +43,11 @@ class DecodeOptions:
     # Draft (DCT-scaled) decoding never goes below this short side: below ~1000 px the
     # hash drifts up to 16 bits, and a 160 px decode by 72 bits (measured, see BENCHMARKS).
     min_decoded_side: int = 1000
-    # After decoding, the fast path box-shrinks so the short side is at most this; PDQ
-    # downsamples to 64x64 anyway, so detail above this is filtered away regardless.
-    shrink_short_side: int = 512
+    # After decoding, the fast path box-shrinks by an integer factor while the short side
+    # stays at least this. Shrinking further moves PDQ's own filter windows and sampling
+    # points: a 512 px floor drifted 5.4 bits on average and 16 at most on 12 MP photos,
+    # 1000 px drifts 1.9 and 8 (benchmarks/results/hashing.md).
+    shrink_short_side: int = 1000
     # Decompression-bomb cap, checked from the header before any pixel is decoded.
     max_pixels: int = 120_000_000
 
@@ -123,12 +125,23 @@ def _open(source: str | Path | bytes, max_pixels: int) -> Image.Image:
     return image
 
 
+def _lab_to_rgb(image: Image.Image) -> Image.Image:
+    """CIE LAB to sRGB through littleCMS: Pillow's plain convert() cannot, and the L band
+    alone (lightness, a cube-root scale) drifts ~20 bits from the RGB hash."""
+    transform = ImageCms.buildTransformFromOpenProfiles(
+        ImageCms.createProfile("LAB"), ImageCms.createProfile("sRGB"), "LAB", "RGB"
+    )
+    converted = ImageCms.applyTransform(image, transform)
+    if converted is None:  # only when applied in place, which this call never asks
+        raise CorruptMedia("cannot convert the LAB image to RGB")
+    return converted
+
+
 def _to_luma(image: Image.Image) -> NDArray[np.uint8]:
     if image.mode in _HIGH_BIT_MODES:
         return luma_from_high_bit_depth(image)
     if image.mode == "LAB":
-        # Pillow cannot convert LAB to RGB; its L band is lightness, a monotonic stand-in.
-        return np.asarray(image.getchannel(0))
+        image = _lab_to_rgb(image)
     if image.mode != "L":
         try:
             image = image.convert("L")
@@ -141,7 +154,7 @@ def _to_rgb(image: Image.Image) -> NDArray[np.uint8]:
     if image.mode in _HIGH_BIT_MODES:
         return luma_from_high_bit_depth(image)
     if image.mode == "LAB":
-        return np.asarray(image.getchannel(0))
+        return np.asarray(_lab_to_rgb(image))
     return np.asarray(image.convert("RGB"))
 
 

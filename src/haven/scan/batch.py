@@ -87,7 +87,11 @@ def hash_file(path: str | Path, options: ScanOptions | None = None) -> Record:
         try:
             return _image_record(path, options)
         except NotAnImage:
+            pass
+        try:
             return _video_record(path, options)
+        except NotAnImage:
+            raise NotAnImage("neither an image nor a video format Haven can read") from None
     except MediaError as exc:
         return {"path": str(path), "error": str(exc), "code": exc.code}
     except OSError as exc:
