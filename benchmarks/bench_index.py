@@ -19,8 +19,9 @@ Datasets (benign only; generated once and cached in benchmarks/.data/, git-ignor
   to N by noisy copies and chunk-wise mosaics of the seeds (see REALISTIC_METHOD).
 
 Results go to the console and, as Markdown, to benchmarks/results/index.md; the raw numbers
-are kept in benchmarks/.data/index-results.json so a later `--merge` run (e.g. 20M for Haven
-alone) can be added to the same report. One thread: benchmarks/__init__.py sets
+are kept in benchmarks/.data/index-results.json (named after the report), so that a later
+`--merge` run (e.g. 20M for Haven alone) adds to the same report and `--render-only`
+rewrites it. One thread: benchmarks/__init__.py sets
 OMP_NUM_THREADS / OPENBLAS_NUM_THREADS / MKL_NUM_THREADS to 1 before numpy is imported, and
 faiss.omp_set_num_threads(1) is called before every faiss measurement.
 """
@@ -28,6 +29,8 @@ faiss.omp_set_num_threads(1) is called before every faiss measurement.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
 import datetime as dt
 import gc
 import hashlib
@@ -54,7 +57,6 @@ from haven.index.mih import MultiIndexHash
 ROOT = Path(__file__).resolve().parent
 DATA_DIR = ROOT / ".data"
 RESULTS = ROOT / "results" / "index.md"
-RESULTS_JSON = DATA_DIR / "index-results.json"
 SHARED = ROOT.parent.parent / "shared" / "data" / "pdq-reference"
 
 RADIUS = 31
@@ -159,6 +161,13 @@ def peak_rss_bytes() -> int:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) * 1024
     return 0
+
+
+def settle() -> None:
+    """Collect garbage and hand freed heap memory back to the OS, so RSS deltas are honest."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def drop_from_page_cache(path: Path) -> None:
@@ -534,7 +543,7 @@ def measure_haven(
     console: Console,
 ) -> tuple[dict[str, Any], Found]:
     n = db.shape[0]
-    gc.collect()
+    settle()
     peak_ok = reset_peak_rss()
     rss0 = rss_bytes()
     # The index keeps the array it is given. Up to 20M it gets its own copy, counted in the
@@ -544,6 +553,7 @@ def measure_haven(
     started = time.perf_counter()
     index = MultiIndexHash(data)
     build_s = time.perf_counter() - started
+    settle()
     rss1 = rss_bytes()
     peak = peak_rss_bytes() - rss0 if peak_ok else None
     del data
@@ -627,7 +637,7 @@ def measure_faiss(
 
     faiss.omp_set_num_threads(1)
     n = db.shape[0]
-    gc.collect()
+    settle()
     rss0 = rss_bytes()
     started = time.perf_counter()
     if kind == "flat":
@@ -637,6 +647,7 @@ def measure_faiss(
         index.nflip = 1
     index.add(db)
     build_s = time.perf_counter() - started
+    settle()
     rss1 = rss_bytes()
     console.log(f"faiss {kind} built in {build_s:.2f} s")
     faiss_found(index, q.hashes[:2])  # warm-up
@@ -1233,7 +1244,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--keep-index", action="store_true", help="keep the saved index files")
     parser.add_argument("--out", type=Path, default=RESULTS, help="Markdown report path")
+    parser.add_argument(
+        "--render-only", action="store_true", help="rewrite the report from the stored results"
+    )
     args = parser.parse_args(argv)
+    store = DATA_DIR / f"{args.out.stem}-results.json"
     sizes = [
         int(s)
         for s in (args.sizes or ("100000,1000000" if args.quick else "1000000,10000000")).split(",")
@@ -1249,34 +1264,39 @@ def main(argv: list[str] | None = None) -> int:
             + " ".join(REALISTIC_METHOD.replace("{edits}", "16").split())
         )
     started = time.perf_counter()
-    load_start = " ".join(f"{x:.2f}" for x in os.getloadavg())
     command = "cd /work/main && .venv/bin/python -m benchmarks.bench_index " + shlex.join(argv)
 
     previous: dict[str, Any] = {"runs": [], "records": []}
-    if args.merge and RESULTS_JSON.exists():
-        previous = json.loads(RESULTS_JSON.read_text())
-    records = []
-    for name in names:
-        for n in sizes:
-            records.append(run_one(name, n, queries, args.haven_only, args.keep_index, console))
-    run = {
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": command.strip(),
-        "wall_s": time.perf_counter() - started,
-        "load_start": load_start,
-        "load_end": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-    }
+    if (args.merge or args.render_only) and store.exists():
+        previous = json.loads(store.read_text())
+    records: list[dict[str, Any]] = []
+    runs = previous["runs"]
+    if not args.render_only:
+        run = {
+            "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "command": command.strip(),
+            "load_start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+            "machine": machine(),
+        }
+        for name in names:
+            for n in sizes:
+                records.append(run_one(name, n, queries, args.haven_only, args.keep_index, console))
+        run["wall_s"] = time.perf_counter() - started
+        run["load_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        runs = [*runs, run]
     fresh = {(r["dataset"], r["n"]) for r in records}
     merged = [r for r in previous["records"] if (r["dataset"], r["n"]) not in fresh] + records
     merged.sort(key=lambda r: (r["dataset"] != "uniform", r["dataset"], r["n"]))
-    runs = [*previous["runs"], run]
-    info: dict[str, Any] = {"machine": machine()}
+    if not merged:
+        console.print(f"[red]no results in {store}")
+        return 1
+    info: dict[str, Any] = {"machine": runs[-1]["machine"]}
     for r in merged:
         if "seeds" in r["data"]:
             info["seeds"] = r["data"]["seeds"]
             info["edits"] = r["data"]["seeds"].get("edits", 16)
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    RESULTS_JSON.write_text(json.dumps({"runs": runs, "records": merged}, indent=1))
+    store.write_text(json.dumps({"runs": runs, "records": merged}, indent=1))
 
     for report in tables(merged):
         console.print(report.rich())
@@ -1284,7 +1304,7 @@ def main(argv: list[str] | None = None) -> int:
         console.print(line)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(markdown(runs, merged, info))
-    console.print(f"wrote {args.out} ({run['wall_s']:.0f} s)")
+    console.print(f"wrote {args.out} ({time.perf_counter() - started:.0f} s)")
     ok = all(
         r["check"]["haven"]["recall"] == 1.0
         and not r["check"]["haven"]["extra"]

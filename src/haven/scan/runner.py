@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -43,7 +44,7 @@ def run_scan(
 ) -> int:
     """Scan `directory` against `bank`; one JSON line per file on `out`. Exit status 1 if
     any file could not be hashed, else 0."""
-    console = Console(file=err or sys.stderr)
+    console = Console(file=err or sys.stderr, emoji=False)
     paths = list(iter_files(directory))
     options = ScanOptions(dihedral=dihedral, frames_per_second=fps)
     workers = max(1, workers or os.cpu_count() or 1)
@@ -98,6 +99,6 @@ def run_scan(
         top.add_column("entry")
         top.add_column("files", justify="right")
         for entry, count in matched_ids.most_common(10):
-            top.add_row(entry, str(count))
+            top.add_row(escape(entry), str(count))
         console.print(top)
     return 1 if tally["errors"] else 0
