@@ -259,3 +259,15 @@ def test_errors_are_media_errors_with_stable_codes() -> None:
         "truncated",
         "decompression_bomb",
     }
+
+
+def test_picture_with_its_own_dark_edge_is_found_through_the_symmetric_crop() -> None:
+    original = scene(640, 400)
+    original.paste((0, 0, 0), (0, 0, 640, 24))  # the picture's own black top edge
+    padded = Image.new("RGB", (640, 560), (0, 0, 0))
+    padded.paste(original, (0, 80))
+    result = hash_image(encode(padded))
+    plain = hash_image(encode(original)).pdq.hash
+    assert result.unletterboxed is not None
+    assert distance(result.unletterboxed.hash, plain) > 10  # the top bar ate into the picture
+    assert min(distance(h, plain) for h in result.lookup_hashes()) <= 10

@@ -161,9 +161,10 @@ def _to_rgb(image: Image.Image) -> NDArray[np.uint8]:
 def _decode_fast(image: Image.Image, options: DecodeOptions) -> NDArray[np.uint8]:
     width, height = image.size
     short = min(width, height)
-    if image.format == "JPEG" and short > options.min_decoded_side:
-        # draft() picks the largest DCT scaling whose result is at least the requested size.
-        factor = options.min_decoded_side / short
+    if image.format == "JPEG":
+        # draft() picks the largest DCT scaling whose result is at least the requested size,
+        # and "L" decodes the luma plane alone: no chroma upsampling, no colour conversion.
+        factor = min(1.0, options.min_decoded_side / short)
         image.draft("L", (max(1, int(width * factor)), max(1, int(height * factor))))
     image.load()
     luma = _to_luma(ImageOps.exif_transpose(image))

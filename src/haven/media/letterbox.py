@@ -27,14 +27,40 @@ class ContentBox:
     def crop(self, pixels: NDArray[np.uint8]) -> NDArray[np.uint8]:
         return pixels[self.top : self.bottom, self.left : self.right]
 
+    def symmetric(self, height: int, width: int) -> ContentBox | None:
+        """The box with equal bars on opposite sides (the thinner of each pair), or None when
+        it is this box already.
+
+        Added bars are usually symmetric; when the picture's own dark edge merges with one
+        bar, the detected bars differ and the wider one eats into the picture, so this
+        crop is looked up as well.
+        """
+        vertical = min(self.top, height - self.bottom)
+        horizontal = min(self.left, width - self.right)
+        box = ContentBox(vertical, height - vertical, horizontal, width - horizontal)
+        if box == self or (vertical == 0 and horizontal == 0):
+            return None
+        return box
+
+
+def _uniform(
+    lines: NDArray[np.uint8], colour: int, tolerance: int, share: float
+) -> NDArray[np.bool_]:
+    close = np.abs(lines.astype(np.int16) - colour) <= tolerance
+    uniform: NDArray[np.bool_] = close.mean(axis=1) >= share
+    return uniform
+
 
 def _leading_border(lines: NDArray[np.uint8], tolerance: int, share: float) -> int:
-    """How many leading lines (rows of `lines`) are uniform in the first line's colour."""
+    """How many leading lines (rows of `lines`) are uniform in the first line's colour.
+
+    Most images have no border: the first line alone settles that, so the common case costs
+    one line, not the whole plane. A border never covers more than half the image.
+    """
     colour = int(np.median(lines[0]))
-    close = np.abs(lines.astype(np.int16) - colour) <= tolerance
-    uniform = close.mean(axis=1) >= share
-    if not uniform[0]:
+    if not _uniform(lines[:1], colour, tolerance, share)[0]:
         return 0
+    uniform = _uniform(lines[: len(lines) // 2 + 1], colour, tolerance, share)
     not_uniform = np.flatnonzero(~uniform)
     return int(not_uniform[0]) if not_uniform.size else len(uniform)
 

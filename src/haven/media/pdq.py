@@ -80,9 +80,10 @@ class ImageHash:
     """Everything Haven derives from one image for matching.
 
     `unletterboxed` is the hash with uniform borders removed, present only when borders
-    were found; the hash of the uncropped image is always `pdq`. `dihedral` holds the 8
-    rotations and flips (original first, in `DIHEDRAL_NAMES` order) when asked for, and
-    `unletterboxed_dihedral` the same for the cropped image.
+    were found; the hash of the uncropped image is always `pdq`. `unletterboxed_variants`
+    holds the crop with equal bars on opposite sides when that differs. `dihedral` holds the
+    8 rotations and flips (original first, in `DIHEDRAL_NAMES` order) when asked for, and
+    `unletterboxed_dihedral` the same for each crop, 8 per crop.
     """
 
     pdq: PdqHash
@@ -92,6 +93,7 @@ class ImageHash:
     matchable: bool
     dihedral: tuple[bytes, ...] = ()
     unletterboxed: PdqHash | None = None
+    unletterboxed_variants: tuple[bytes, ...] = ()
     unletterboxed_dihedral: tuple[bytes, ...] = ()
 
     def lookup_hashes(self) -> list[bytes]:
@@ -100,7 +102,11 @@ class ImageHash:
             return []
         candidates = [self.pdq.hash, *self.dihedral]
         if self.unletterboxed is not None:
-            candidates += [self.unletterboxed.hash, *self.unletterboxed_dihedral]
+            candidates += [
+                self.unletterboxed.hash,
+                *self.unletterboxed_variants,
+                *self.unletterboxed_dihedral,
+            ]
         return list(dict.fromkeys(candidates))
 
 
@@ -195,10 +201,21 @@ def hash_image(source: str | Path | bytes, options: HashOptions | None = None) -
     box = _find_borders(pixels)
     if box is None:
         return result
-    cropped = np.ascontiguousarray(box.crop(pixels))
-    if options.dihedral:
-        cropped_dihedral, cropped_quality = pdq_dihedral_of_pixels(cropped)
-        unboxed = PdqHash(cropped_dihedral[0], cropped_quality)
-    else:
-        cropped_dihedral, unboxed = (), pdq_of_pixels(cropped)
-    return replace(result, unletterboxed=unboxed, unletterboxed_dihedral=cropped_dihedral)
+    height, width = pixels.shape[:2]
+    crops = [box, *filter(None, [box.symmetric(height, width)])]
+    hashes: list[PdqHash] = []
+    dihedrals: list[bytes] = []
+    for crop in crops:
+        cropped = np.ascontiguousarray(crop.crop(pixels))
+        if options.dihedral:
+            views, quality = pdq_dihedral_of_pixels(cropped)
+            hashes.append(PdqHash(views[0], quality))
+            dihedrals += views
+        else:
+            hashes.append(pdq_of_pixels(cropped))
+    return replace(
+        result,
+        unletterboxed=hashes[0],
+        unletterboxed_variants=tuple(h.hash for h in hashes[1:]),
+        unletterboxed_dihedral=tuple(dihedrals),
+    )

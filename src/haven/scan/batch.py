@@ -55,6 +55,8 @@ def _image_record(path: Path, options: ScanOptions) -> Record:
         record["dihedral"] = [h.hex() for h in image.dihedral]
     if image.unletterboxed is not None:
         record["unletterboxed_pdq"] = image.unletterboxed.hex
+        if image.unletterboxed_variants:
+            record["unletterboxed_variants"] = [h.hex() for h in image.unletterboxed_variants]
         if image.unletterboxed_dihedral:
             record["unletterboxed_dihedral"] = [h.hex() for h in image.unletterboxed_dihedral]
     return record
@@ -142,10 +144,13 @@ def match_record(record: Record, bank: Any, radius: int = 31) -> list[dict[str, 
         ]
         if "unletterboxed_pdq" in record:
             lookups.append(("unletterboxed", record["unletterboxed_pdq"]))
-            cropped = record.get("unletterboxed_dihedral", [])
             lookups += [
-                (f"unletterboxed_{n}", h) for n, h in zip(DIHEDRAL_NAMES, cropped, strict=False)
+                ("unletterboxed_symmetric", h) for h in record.get("unletterboxed_variants", [])
             ]
+            crops = ("unletterboxed", "unletterboxed_symmetric")
+            names = [f"{crop}_{name}" for crop in crops for name in DIHEDRAL_NAMES]
+            cropped = record.get("unletterboxed_dihedral", [])
+            lookups += list(zip(names, cropped, strict=False))
         hashes = [PDQ.parse(h) for _, h in lookups]
         for (via, _), matches in zip(lookups, bank.match_pdq(hashes, radius), strict=True):
             for match in matches:

@@ -1,0 +1,18 @@
+"""`make bench`: every side-by-side benchmark, each writing benchmarks/results/<name>.md."""
+
+from __future__ import annotations
+
+import sys
+
+from benchmarks import bench_hashing, bench_index, bench_robustness
+
+
+def main() -> int:
+    status = 0
+    for bench in (bench_robustness, bench_hashing, bench_index):
+        status |= bench.main([])
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
