@@ -28,6 +28,8 @@ Record = dict[str, Any]
 class ScanOptions:
     dihedral: bool = False
     frames_per_second: float = 1.0
+    # FFmpeg decoder threads per video: 0 lets it choose; 1 inside a pool of processes.
+    video_threads: int = 0
     hash_options: HashOptions = field(default_factory=HashOptions)
 
 
@@ -65,7 +67,12 @@ def _image_record(path: Path, options: ScanOptions) -> Record:
 def _video_record(path: Path, options: ScanOptions) -> Record:
     from haven.media.video import VideoOptions, hash_video
 
-    video = hash_video(path, VideoOptions(frames_per_second=options.frames_per_second))
+    video = hash_video(
+        path,
+        VideoOptions(
+            frames_per_second=options.frames_per_second, thread_count=options.video_threads
+        ),
+    )
     record: Record = {
         "path": str(path),
         "type": "video",

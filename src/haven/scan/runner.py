@@ -46,8 +46,10 @@ def run_scan(
     any file could not be hashed, else 0."""
     console = Console(file=err or sys.stderr, emoji=False)
     paths = list(iter_files(directory))
-    options = ScanOptions(dihedral=dihedral, frames_per_second=fps)
     workers = max(1, workers or os.cpu_count() or 1)
+    options = ScanOptions(
+        dihedral=dihedral, frames_per_second=fps, video_threads=1 if workers > 1 else 0
+    )
     tally: Counter[str] = Counter()
     matched_ids: Counter[str] = Counter()
 
