@@ -40,8 +40,10 @@ from haven.index import (
 HASH_BYTES = 32
 HASH_BITS = 256
 STRATEGIES = ("auto", "index", "scan")
-# Flips confined to a window of this many bits (None: anywhere in the hash).
-WINDOWS = st.sampled_from([None, None, 8, 16, 24, 40])
+# Where planted differences go: None anywhere; an int, inside a window of that many bits;
+# "spread-m", evenly over the m tables of an m-table index (one more in some tables): the
+# pigeonhole bound's worst case, which catches an index that probes one bit too little.
+WINDOWS = st.sampled_from([None, None, 8, 16, 24, 40, "spread-11", "spread-12", "spread-16"])
 quick = settings(deadline=None, database=None)
 
 Triples = list[tuple[int, int, int]]
@@ -84,9 +86,31 @@ def triples(matches: Matches) -> Triples:
     )
 
 
-def flipped(row: NDArray[np.uint8], k: int, rng: np.random.Generator, window: int | None):
-    """`row` with exactly k distinct bits flipped, inside a random window when one is given."""
-    if window is None or k > window:
+def even_plan(tables: int) -> tuple[tuple[int, int], ...]:
+    """256 bits cut into `tables` consecutive keys, the longer ones first."""
+    base, longer = divmod(HASH_BITS, tables)
+    plan, start = [], 0
+    for t in range(tables):
+        bits = base + (t < longer)
+        plan.append((start, bits))
+        start += bits
+    return tuple(plan)
+
+
+def flipped(row: NDArray[np.uint8], k: int, rng: np.random.Generator, window: int | str | None):
+    """`row` with exactly k distinct bits flipped, placed as `window` says (see WINDOWS)."""
+    if isinstance(window, str):
+        plan = even_plan(int(window.removeprefix("spread-")))
+        per = [k // len(plan) + (i < k % len(plan)) for i in range(len(plan))]
+        if rng.integers(0, 2):
+            per = rng.permutation(per).tolist()
+        positions = np.concatenate(
+            [
+                start + rng.choice(bits, size=c, replace=False)
+                for (start, bits), c in zip(plan, per, strict=True)
+            ]
+        )
+    elif window is None or k > window:
         positions = rng.choice(HASH_BITS, size=k, replace=False)
     else:
         start = int(rng.integers(0, HASH_BITS - window + 1))
@@ -106,7 +130,7 @@ def clustered_db(rng: np.random.Generator, clusters: int, size: int, flips: int,
     parts = [random_hashes(rng, noise), np.zeros((1, 32), np.uint8), np.full((1, 32), 255)]
     for c in range(clusters):
         seed = random_hashes(rng, 1)[0]
-        window = [None, 16, 24][c % 3]
+        window = [None, 16, 24, "spread-16"][c % 4]
         members = [flipped(seed, int(rng.integers(0, flips + 1)), rng, window) for _ in range(size)]
         parts.append(np.stack(members))
     db = np.concatenate(parts).astype(np.uint8)
@@ -117,14 +141,14 @@ def clustered_db(rng: np.random.Generator, clusters: int, size: int, flips: int,
 # -- hypothesis strategies ----------------------------------------------------------------
 @st.composite
 def databases(draw: st.DrawFn, max_random: int = 40) -> NDArray[np.uint8]:
+    """Random hashes, up to 4 clusters of near-duplicates, maybe 0s and 1s, duplicates."""
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     parts = [random_hashes(rng, draw(st.integers(0, max_random)))]
     for _ in range(draw(st.integers(0, 4))):
         seed = random_hashes(rng, 1)[0]
         size, max_flips, window = draw(st.integers(1, 20)), draw(st.integers(0, 16)), draw(WINDOWS)
-        members = [flipped(seed, int(rng.integers(0, max_flips + 1)), rng, window)]
-        members += [flipped(seed, int(rng.integers(0, max_flips + 1)), rng, window)] * (size - 1)
-        parts.append(np.stack(members))
+        flips = rng.integers(0, max_flips + 1, size=size).tolist()
+        parts.append(np.stack([flipped(seed, k, rng, window) for k in flips]))
     if draw(st.booleans()):
         parts.append(np.zeros((1, HASH_BYTES), np.uint8))
     if draw(st.booleans()):
@@ -205,28 +229,94 @@ def test_twelve_tables_on_random_databases_equal_oracle(data: st.DataObject) -> 
             assert triples(index.search(queries, radius, strategy=strategy)) == expected
 
 
+def adversarial(
+    plan: tuple[tuple[int, int], ...], n: int, radii: range, rng: np.random.Generator
+) -> tuple[NDArray[np.uint8], NDArray[np.uint8], list[int]]:
+    """The pigeonhole bound's tight cases, for an index of n hashes with this plan.
+
+    For each radius r, one query and, for each table j it probes, an entry exactly r bits
+    away that differs by t_i + 1 bits in every other probed table and by exactly t_j in
+    table j (by nothing elsewhere): it can only be found through table j's outermost
+    probes. Returns (queries, one per radius; entries; each entry's radius)."""
+    queries, entries, radius_of = [], [], []
+    for radius in radii:
+        thresholds = table_thresholds(plan, n, radius, force=True)
+        assert thresholds is not None
+        t = thresholds.tolist()
+        assert sum(x + 1 for x in t) >= radius + 1
+        query = random_hashes(rng, 1)[0]
+        queries.append(query)
+        for j in (i for i, x in enumerate(t) if x >= 0):
+            counts = [0 if x < 0 else x if i == j else x + 1 for i, x in enumerate(t)]
+            # With thresholds summing past radius + 1, take the slack off the other tables.
+            excess = sum(counts) - radius
+            for i in range(len(counts)):
+                cut = min(excess, counts[i]) if i != j else 0
+                counts[i] -= cut
+                excess -= cut
+            entry = query.copy()
+            for (start, bits), count in zip(plan, counts, strict=True):
+                for p in (start + rng.choice(bits, size=count, replace=False)).tolist():
+                    entry[p // 8] ^= 0x80 >> (p % 8)
+            entries.append(entry)
+            radius_of.append(radius)
+    return np.stack(queries), np.stack(entries), radius_of
+
+
+def check_adversarial(index, db, live, queries, first_slot, radius_of) -> None:
+    """Every tight-case entry is found at its radius, and the results equal the oracle."""
+    for radius in sorted(set(radius_of)):
+        query = queries[radius - min(radius_of)][None, :]
+        got = triples(index.search(query, radius, strategy="index"))
+        assert got == oracle(db, query, radius, live), radius
+        planted = {first_slot + k for k, r in enumerate(radius_of) if r == radius}
+        assert {(s, d) for _, s, d in got if s in planted} == {(s, radius) for s in planted}
+
+
+def test_tight_pigeonhole_cases_are_found_with_16_tables() -> None:
+    rng = np.random.default_rng(21)
+    n = 1800
+    queries, entries, radius_of = adversarial(even_plan(16), n, range(0, 96), rng)
+    db = np.concatenate([entries, random_hashes(rng, n - len(entries))])
+    index = MultiIndexHash(db, tables=16)
+    check_adversarial(index, db, None, queries, 0, radius_of)
+
+
 @pytest.fixture(scope="module", params=[11, 12], ids=["11-tables", "12-tables"])
 def wide(request: pytest.FixtureRequest):
-    """A clustered index with long keys, a delta segment and removed entries (built once:
-    11 tables of 23-24 bits take a few hundred MB of bucket offsets)."""
-    rng = np.random.default_rng(request.param)
-    main = clustered_db(rng, clusters=12, size=40, flips=14, noise=300)
-    index = MultiIndexHash(main, tables=request.param, delta_limit=10**6)
+    """A clustered index with long keys, the pigeonhole tight cases, a delta segment and
+    removed entries (built once: 11 tables of 23-24 bits take 450 MB of bucket offsets)."""
+    tables = request.param
+    rng = np.random.default_rng(tables)
+    n = 1700
+    clustered = clustered_db(rng, clusters=12, size=40, flips=14, noise=150)
+    queries, tight, radius_of = adversarial(even_plan(tables), n, range(6 * tables), rng)
+    padding = random_hashes(rng, n - len(clustered) - len(tight))
+    main = np.concatenate([clustered, tight, padding])
+    index = MultiIndexHash(main, tables=tables, delta_limit=10**6)
+    assert index.plan == even_plan(tables)
     near = np.stack([flipped(main[i], int(rng.integers(0, 9)), rng, 24) for i in range(0, 60, 2)])
     delta = np.concatenate([near, random_hashes(rng, 10)])
-    assert index.add(delta).tolist() == list(range(len(main), len(main) + len(delta)))
+    assert index.add(delta).tolist() == list(range(n, n + len(delta)))
     everything = np.concatenate([main, delta])
-    removed = rng.choice(len(everything), size=50, replace=False)
+    # Removals among the clusters and the delta, not among the tight cases.
+    candidates = np.r_[0 : len(clustered), n : len(everything)]
+    removed = rng.choice(candidates, size=50, replace=False)
     assert index.remove(removed.tolist()) == 50
     live = np.ones(len(everything), dtype=bool)
     live[removed] = False
-    return index, everything, live
+    return index, everything, live, (queries, len(clustered), radius_of)
+
+
+def test_long_keys_find_the_tight_pigeonhole_cases(wide) -> None:
+    index, everything, live, (queries, first, radius_of) = wide
+    check_adversarial(index, everything, live, queries, first, radius_of)
 
 
 @settings(quick, max_examples=25)
 @given(data=st.data())
 def test_long_keys_with_delta_and_tombstones_equal_oracle(wide, data: st.DataObject) -> None:
-    index, everything, live = wide
+    index, everything, live, _ = wide
     assert len(index) == int(live.sum())
     queries, radius = data.draw(queries_and_radius(everything), label="queries, radius")
     expected = oracle(everything, queries, radius, live)
@@ -235,7 +325,7 @@ def test_long_keys_with_delta_and_tombstones_equal_oracle(wide, data: st.DataObj
 
 
 def test_long_key_plans_and_probe_limit(wide) -> None:
-    index, everything, live = wide
+    index, everything, live, _ = wide
     tables = len(index.plan)
     assert sum(bits for _, bits in index.plan) == HASH_BITS
     assert {bits for _, bits in index.plan} == {HASH_BITS // tables, HASH_BITS // tables + 1}
@@ -277,7 +367,8 @@ def test_large_radii_up_to_256_report_true_distances() -> None:
     for radius in (200, 255, 256):
         expected = oracle(db, queries, radius)
         for strategy in ("auto", "scan"):
-            assert triples(index.search(queries, radius, strategy=strategy)) == expected
+            got = triples(index.search(queries, radius, strategy=strategy))
+            assert got == expected, (radius, strategy)
     complement = index.search_one(bytes(np.full(32, 255, np.uint8)), 256)
     assert complement[-1] == (20, 256)
 
@@ -473,10 +564,11 @@ class IndexMachine(RuleBasedStateMachine):
     def db(self) -> NDArray[np.uint8]:
         return np.frombuffer(b"".join(self.hashes), np.uint8).reshape(-1, HASH_BYTES)
 
-    def made(self, specs: list[tuple[bytes, int, list[int]]]) -> list[bytes]:
+    def made(self, specs: list[tuple[bytes, bool, int, list[int]]]) -> list[bytes]:
+        """Fresh hashes, or existing ones with a few bits flipped (or none: duplicates)."""
         out = []
-        for fresh, pick, bits in specs:
-            if bits and self.hashes:
+        for fresh, derive, pick, bits in specs:
+            if derive and self.hashes:
                 row = bytearray(self.hashes[pick % len(self.hashes)])
                 for p in set(bits):
                     row[p // 8] ^= 0x80 >> (p % 8)
@@ -488,6 +580,7 @@ class IndexMachine(RuleBasedStateMachine):
     hash_specs = st.lists(
         st.tuples(
             st.binary(min_size=32, max_size=32),
+            st.booleans(),
             st.integers(0, 10**6),
             st.lists(st.integers(0, 255), max_size=12),
         ),
@@ -496,7 +589,7 @@ class IndexMachine(RuleBasedStateMachine):
     )
 
     @rule(specs=hash_specs)
-    def add(self, specs: list[tuple[bytes, int, list[int]]]) -> None:
+    def add(self, specs: list[tuple[bytes, bool, int, list[int]]]) -> None:
         new = self.made(specs)
         slots = self.index.add(new)
         assert slots.tolist() == list(range(len(self.hashes), len(self.hashes) + len(new)))
@@ -547,7 +640,7 @@ class IndexMachine(RuleBasedStateMachine):
         radius=st.integers(0, 40),
         strategy=st.sampled_from(STRATEGIES),
     )
-    def search(self, specs: list[tuple[bytes, int, list[int]]], radius: int, strategy: str):
+    def search(self, specs: list[tuple[bytes, bool, int, list[int]]], radius: int, strategy: str):
         queries = np.frombuffer(b"".join(self.made(specs)), np.uint8).reshape(-1, 32)
         got = triples(self.index.search(queries, radius, strategy=strategy))
         assert got == oracle(self.db(), queries, radius, np.array(self.live))
@@ -865,16 +958,6 @@ def test_save_never_leaves_a_temporary_file(saved) -> None:
 
 
 # -- plans and thresholds -----------------------------------------------------------------
-def even_plan(tables: int) -> tuple[tuple[int, int], ...]:
-    base, longer = divmod(HASH_BITS, tables)
-    plan, start = [], 0
-    for t in range(tables):
-        bits = base + (t < longer)
-        plan.append((start, bits))
-        start += bits
-    return tuple(plan)
-
-
 def test_even_plan_is_the_index_layout() -> None:
     assert MultiIndexHash(tables=16).plan == even_plan(16)
     assert MultiIndexHash(tables=16).plan == tuple((16 * i, 16) for i in range(16))

@@ -26,12 +26,12 @@
 typedef struct {
     uint32_t *query;
     uint32_t *slot;
-    uint8_t *distance;
+    uint16_t *distance;
     Py_ssize_t count;
     Py_ssize_t capacity;
 } results_t;
 
-static int results_push(results_t *r, uint32_t query, uint32_t slot, uint8_t distance) {
+static int results_push(results_t *r, uint32_t query, uint32_t slot, uint16_t distance) {
     if (r->count == r->capacity) {
         Py_ssize_t capacity = r->capacity ? r->capacity * 2 : 1024;
         uint32_t *q = realloc(r->query, (size_t)capacity * sizeof(uint32_t));
@@ -40,7 +40,7 @@ static int results_push(results_t *r, uint32_t query, uint32_t slot, uint8_t dis
         uint32_t *s = realloc(r->slot, (size_t)capacity * sizeof(uint32_t));
         if (!s) return -1;
         r->slot = s;
-        uint8_t *d = realloc(r->distance, (size_t)capacity);
+        uint16_t *d = realloc(r->distance, (size_t)capacity * sizeof(uint16_t));
         if (!d) return -1;
         r->distance = d;
         r->capacity = capacity;
@@ -61,7 +61,7 @@ static void results_free(results_t *r) {
 static PyObject *results_to_tuple(results_t *r) {
     PyObject *q = PyBytes_FromStringAndSize((const char *)r->query, r->count * 4);
     PyObject *s = PyBytes_FromStringAndSize((const char *)r->slot, r->count * 4);
-    PyObject *d = PyBytes_FromStringAndSize((const char *)r->distance, r->count);
+    PyObject *d = PyBytes_FromStringAndSize((const char *)r->distance, r->count * 2);
     if (!q || !s || !d) {
         Py_XDECREF(q);
         Py_XDECREF(s);
@@ -121,7 +121,7 @@ typedef struct {
  *           base in masks, mask count): the buckets probed are key ^ masks[base:base+count]
  *   offsets: every table's CSR bucket starts (2**bits + 1 each), concatenated
  *   postings: tables x N uint32 slots, each table's sorted by its key
- * Returns (query_index uint32 bytes, slot uint32 bytes, distance uint8 bytes). */
+ * Returns (query_index uint32 bytes, slot uint32 bytes, distance uint16 bytes). */
 static PyObject *mih_search(PyObject *self, PyObject *args) {
     (void)self;
     search_buffers_t b;
@@ -196,11 +196,16 @@ static PyObject *mih_search(PyObject *self, PyObject *args) {
                     __builtin_prefetch(table_offsets + (key ^ table_masks[p + PREFETCH_AHEAD]));
                 uint32_t bucket = key ^ table_masks[p];
                 uint32_t start = table_offsets[bucket], stop = table_offsets[bucket + 1];
+                if (start > stop || stop > (uint64_t)n) {
+                    failed = 2; /* a damaged index: never follow its offsets */
+                    break;
+                }
                 probe_start[p] = start;
                 probe_stop[p] = stop;
                 total += (Py_ssize_t)(stop - start);
                 __builtin_prefetch(table_postings + start);
             }
+            if (failed) break;
             if (total > scratch_capacity) {
                 Py_ssize_t capacity = total * 2;
                 uint32_t *grown = realloc(scratch, (size_t)capacity * sizeof(uint32_t));
@@ -221,17 +226,25 @@ static PyObject *mih_search(PyObject *self, PyObject *args) {
                 if (k + PREFETCH_AHEAD < gathered)
                     __builtin_prefetch(hashes + (size_t)scratch[k + PREFETCH_AHEAD] * HASH_BYTES);
                 uint32_t slot = scratch[k];
+                if (slot >= (uint64_t)n) {
+                    failed = 2;
+                    break;
+                }
                 const uint8_t *row = hashes + (size_t)slot * HASH_BYTES;
                 int distance = distance_to(q, row);
                 if (distance > radius || dead[slot]) continue;
                 if (!first_table(query, row, table, tables)) continue;
-                if (results_push(&res, (uint32_t)qi, slot, (uint8_t)distance)) failed = 1;
+                if (results_push(&res, (uint32_t)qi, slot, (uint16_t)distance)) failed = 1;
             }
         }
     }
     Py_END_ALLOW_THREADS
     free(scratch);
     free(probe_start);
+    if (failed == 2) {
+        PyErr_SetString(PyExc_ValueError, "the index is damaged: a bucket points outside it");
+        goto done;
+    }
     if (failed) {
         PyErr_NoMemory();
         goto done;
@@ -322,7 +335,7 @@ static PyObject *mih_scan(PyObject *self, PyObject *args) {
         for (Py_ssize_t slot = 0; slot < n; slot++) {
             int distance = distance_to(q, rows + slot * HASH_BYTES);
             if (distance <= radius && !is_dead[slot] &&
-                results_push(&res, (uint32_t)qi, (uint32_t)slot, (uint8_t)distance)) {
+                results_push(&res, (uint32_t)qi, (uint32_t)slot, (uint16_t)distance)) {
                 failed = 1;
                 break;
             }

@@ -124,7 +124,14 @@ def _local_file(lines: Iterable[str], source: str) -> Iterator[HashRecord]:
 
 
 def _csv(text: str, source: str, signal: SignalType) -> Iterator[HashRecord]:
-    reader = csv.reader(io.StringIO(text))
+    try:
+        yield from _csv_rows(text, source, signal)
+    except csv.Error as exc:
+        raise HashListError(source, None, f"not valid CSV: {exc}") from None
+
+
+def _csv_rows(text: str, source: str, signal: SignalType) -> Iterator[HashRecord]:
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:

@@ -165,7 +165,11 @@ def as_hash_array(hashes: Iterable[bytes] | NDArray[np.uint8] | bytes) -> NDArra
     elif isinstance(hashes, bytes | bytearray | memoryview):
         array = np.frombuffer(hashes, dtype=np.uint8)
     else:
-        array = np.frombuffer(b"".join(hashes), dtype=np.uint8)
+        items = [bytes(h) for h in hashes]
+        wrong = next((i for i, h in enumerate(items) if len(h) != HASH_BYTES), None)
+        if wrong is not None:
+            raise ValueError(f"hash {wrong} has {len(items[wrong])} bytes, not {HASH_BYTES}")
+        array = np.frombuffer(b"".join(items), dtype=np.uint8)
     if array.dtype != np.uint8:
         raise TypeError(f"hashes must be uint8, got {array.dtype}")
     if array.ndim == 1:
@@ -208,7 +212,7 @@ def _sorted_matches(parts: list[tuple[bytes, bytes, bytes]], slot_offsets: list[
     for (q, s, d), offset in zip(parts, slot_offsets, strict=True):
         queries.append(np.frombuffer(q, dtype=np.uint32).astype(np.int64))
         slots.append(np.frombuffer(s, dtype=np.uint32).astype(np.int64) + offset)
-        distances.append(np.frombuffer(d, dtype=np.uint8).astype(np.int64))
+        distances.append(np.frombuffer(d, dtype=np.uint16).astype(np.int64))
     query, slot, distance = (np.concatenate(x) for x in (queries, slots, distances))
     order = np.lexsort((slot, distance, query))
     return Matches(query=query[order], slot=slot[order], distance=distance[order])
@@ -248,7 +252,9 @@ class MultiIndexHash:
             raise ValueError(f"tables must be 11..16, got {tables}")
         self.delta_limit = delta_limit
         self._fixed_tables = tables
-        main = as_hash_array(hashes if hashes is not None else np.empty((0, HASH_BYTES), np.uint8))
+        given = hashes if hashes is not None else np.empty((0, HASH_BYTES), np.uint8)
+        # A private copy: the caller changing its array must not desynchronise the tables.
+        main = as_hash_array(given).copy()
         self._delta = np.empty((64, HASH_BYTES), dtype=np.uint8)
         self._delta_count = 0
         self._dead = np.zeros(main.shape[0] + self._delta.shape[0], dtype=np.uint8)
@@ -405,12 +411,15 @@ class MultiIndexHash:
         parts: list[tuple[bytes, bytes, bytes]] = []
         if plan is not None:
             rows, masks = plan
-            parts.append(
-                _mihcore.search(
-                    batch, self._main, self._offsets, self._postings, dead[:main],
-                    rows, masks, radius,
-                )
-            )  # fmt: skip
+            try:
+                parts.append(
+                    _mihcore.search(
+                        batch, self._main, self._offsets, self._postings, dead[:main],
+                        rows, masks, radius,
+                    )
+                )  # fmt: skip
+            except ValueError as exc:
+                raise IndexFileError(str(exc)) from None
         else:
             parts.append(_mihcore.scan(batch, self._main, dead[:main], radius))
         delta = self._delta[: self._delta_count]
@@ -468,13 +477,18 @@ class MultiIndexHash:
             raise IndexFileError(f"{path}: index file is incomplete or damaged: {exc}") from None
         n = hashes.shape[0]
         expected_offsets = sum(2**bits + 1 for _, bits in plan)
+        dtypes = {"hashes": np.uint8, "offsets": np.uint32, "postings": np.uint32, "dead": np.uint8}
+        for name, dtype in dtypes.items():
+            if sections[name].dtype != np.dtype(dtype):
+                raise IndexFileError(f"{path}: section {name!r} has dtype {sections[name].dtype}")
+        ends = np.cumsum([2**bits + 1 for _, bits in plan]) - 1
         if (
             hashes.shape[1:] != (HASH_BYTES,)
             or sum(bits for _, bits in plan) != HASH_BITS
             or index._offsets.shape != (expected_offsets,)
             or index._postings.shape != (len(plan), n)
             or index._dead.shape != (n,)
-            or int(index._offsets[2 ** plan[0][1]]) != n
+            or bool(np.any(index._offsets[ends] != n))
         ):
             raise IndexFileError(f"{path}: index sections have inconsistent shapes")
         index._delta = np.empty((64, HASH_BYTES), dtype=np.uint8)
@@ -528,6 +542,12 @@ def _read_sections(
                 raise IndexFileError(f"{path}: index header is implausibly large")
             header = json.loads(handle.read(length))
             size = handle.seek(0, 2)
+        if not isinstance(header, dict) or not isinstance(header.get("sections"), dict):
+            raise IndexFileError(f"{path}: damaged index header")
+        if not isinstance(header.get("meta", {}), dict) or not all(
+            isinstance(spec, dict) for spec in header["sections"].values()
+        ):
+            raise IndexFileError(f"{path}: damaged index header")
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise IndexFileError(f"{path}: cannot read the index: {exc}") from None
     if header.get("version") != _FORMAT_VERSION:
