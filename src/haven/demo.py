@@ -30,7 +30,7 @@ __all__ = ["main"]
 
 # Edits an uploader might make to a known image; the bank holds the hash of the edit, and
 # the corpus holds the original and other edits, as happens when lists and uploads differ.
-_BANKED_EDITS = ("resize_half", "jpeg_q30")
+_BANKED_EDITS = ("jpeg_q30", "brightness_+30pc")
 _CORPUS_EDITS = ("rotate_90", "flip_horizontal", "letterbox_12pc", "greyscale", "crop_1pc")
 
 
