@@ -1,7 +1,12 @@
 """Hash index: Haven's MultiIndexHash vs faiss IndexBinaryFlat and IndexBinaryMultiHash.
 
     python -m benchmarks.bench_index [--sizes 1000000,10000000] [--queries 10000]
-        [--datasets uniform,realistic] [--quick] [--haven-only] [--merge]
+        [--datasets uniform,realistic] [--quick] [--haven-only] [--merge] [--repeats 3]
+        [--keep-index] [--out benchmarks/results/index.md] [--render-only]
+
+The report in benchmarks/results/index.md was made by the default run followed by
+`--sizes 20000000 --haven-only --merge` and `--sizes 100000000 --haven-only --merge
+--datasets uniform` (about 45 minutes on 2 cores; 24 GiB of RAM is enough for 100M).
 
 Exact Hamming range search at radius 31 over 256-bit PDQ-sized hashes, one thread, the same
 query batch for every engine. For each dataset and size N it measures build time, batch
@@ -32,6 +37,7 @@ import argparse
 import contextlib
 import ctypes
 import datetime as dt
+import functools
 import gc
 import hashlib
 import importlib.metadata
@@ -85,8 +91,11 @@ is flipped independently with probability k/256, k drawn per hash uniformly from
 {FLIP_MIN}..{FLIP_MAX} (so {FLIP_MIN} to {FLIP_MAX} flipped bits, plus binomial spread). A flip
 of k bits leaves a 16-bit chunk unchanged with probability (1 - 1/16)^k (0.36 at k = 16,
 0.002 at k = 96), so the chunk values keep the seeds' real, lumpy per-chunk distribution
-(the bucket skew that hurts multi-index hashing) and its near neighbours, while no synthetic
-hash is an exact copy and two synthetic hashes are rarely within radius 31 of each other.
+(the bucket skew that hurts multi-index hashing), while no synthetic hash is an exact copy.
+Two copies of one seed with k and k' flips lie about k + k' - kk'/128 bits apart, so only
+lightly flipped copies (k + k' below ~34) fall within radius 31 of each other: thin
+near-duplicate clusters around each seed, as real lists have, hence a few true matches per
+query on this dataset (the tables give mean results per query).
 Random queries for this dataset are fresh draws from the same generator (not in the index),
 so that non-matching queries hit the dense buckets the way real uploads would; uniform
 random queries would land in sparse buckets and flatter the index."""
@@ -424,6 +433,16 @@ def latencies(
     }
 
 
+def _median_time(call: Callable[[], object], repeats: int, *earlier: float) -> float:
+    """Median wall time of `repeats` calls (plus any earlier timings of the same call)."""
+    times = list(earlier)
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return float(np.median(times))
+
+
 def batch_timing(seconds: float, queries: int) -> dict[str, float]:
     return {
         "queries": queries,
@@ -534,55 +553,40 @@ def probe_work(
     return postings, probes, skew
 
 
-def measure_haven(
-    db: NDArray[np.uint8],
-    q: Queries,
-    subset: int,
-    singles: int,
-    tag: str,
-    keep_index: bool,
-    console: Console,
-) -> tuple[dict[str, Any], Found]:
+def build_haven(db: NDArray[np.uint8], console: Console) -> tuple[MultiIndexHash, dict[str, Any]]:
+    """Build Haven's index over `db`; build time and memory (own accounting and RSS)."""
     n = db.shape[0]
     settle()
     peak_ok = reset_peak_rss()
     rss0 = rss_bytes()
-    # The index keeps the array it is given. Up to 20M it gets its own copy, counted in the
-    # RSS delta as faiss's copy is; beyond, the 32 B/hash are added instead of held twice.
-    copied = n <= 20_000_000
-    data = db.copy() if copied else db
     started = time.perf_counter()
-    index = MultiIndexHash(data)
+    index = MultiIndexHash(db)
     build_s = time.perf_counter() - started
     settle()
     rss1 = rss_bytes()
     peak = peak_rss_bytes() - rss0 if peak_ok else None
-    del data
+    # An index that keeps the caller's array instead of copying it holds 32 B/hash that the
+    # RSS delta cannot see (they were resident before): add them, as faiss copies its own.
+    kept = getattr(index, "_main", None)
+    shared = HASH_BYTES if kept is not None and np.shares_memory(kept, db) else 0
     parts = index.memory_bytes()
     plan, thresholds = index_plan(index, n)
     console.log(f"haven built in {build_s:.2f} s; {sum(parts.values()) / n:.1f} B/hash")
+    return index, {
+        "build_s": build_s,
+        "memory_parts": parts,
+        "bytes_per_hash": sum(parts.values()) / n,
+        "rss_delta_per_hash": (rss1 - rss0) / n + shared,
+        "build_peak_per_hash": None if peak is None else peak / n + shared,
+        "plan": [list(p) for p in plan],
+        "thresholds": thresholds,
+    }
 
-    index.search(q.hashes[:100], RADIUS)  # warm-up
-    started = time.perf_counter()
-    matches = index.search(q.hashes, RADIUS)
-    batch_s = time.perf_counter() - started
-    found = Found.of(matches.query, matches.slot, matches.distance)
-    started = time.perf_counter()
-    index.search(q.hashes[:subset], RADIUS)
-    subset_s = time.perf_counter() - started
-    single = latencies(index.search, q.hashes, RADIUS, singles)
-    console.log(
-        f"haven batch {batch_s / q.hashes.shape[0] * 1e6:.1f} us/query, "
-        f"single p50 {single['p50_ms']:.3f} ms"
-    )
 
-    # Save, drop the file from the page cache, then time load + first query (cold).
-    path = DATA_DIR / f"index-{tag}.havenmih"
-    started = time.perf_counter()
-    index.save(path)
-    save_s = time.perf_counter() - started
-    del index
-    gc.collect()
+def haven_file(
+    path: Path, q: Queries, found: Found, keep_index: bool, console: Console
+) -> dict[str, Any]:
+    """Time loading a saved index from a cold file: dropped from the page cache first."""
     size = path.stat().st_size
     drop_from_page_cache(path)
     started = time.perf_counter()
@@ -597,43 +601,28 @@ def measure_haven(
     next_s = (time.perf_counter() - started) / 99
     same = Found.of(first.query, first.slot, first.distance)
     reloaded_ok = bool(np.array_equal(same.slot, found.prefix(1).slot))
-    del loaded
-    gc.collect()
+    del loaded, first
+    settle()
     drop_from_page_cache(path)
     started = time.perf_counter()
     full, _ = MultiIndexHash.load(path, memory_map=False)
     load_full_s = time.perf_counter() - started
     del full
-    gc.collect()
+    settle()
     if not keep_index:
         path.unlink()
     console.log(f"haven load {load_s * 1e3:.1f} ms + first query {first_s * 1e3:.1f} ms (cold)")
     return {
-        "build_s": build_s,
-        "batch": batch_timing(batch_s, q.hashes.shape[0]),
-        "subset_batch": batch_timing(subset_s, subset),
-        "single": single,
-        "memory_parts": parts,
-        "bytes_per_hash": sum(parts.values()) / n,
-        "rss_delta_per_hash": (rss1 - rss0) / n + (0 if copied else HASH_BYTES),
-        "build_peak_per_hash": None if peak is None else peak / n + (0 if copied else HASH_BYTES),
-        "plan": [list(p) for p in plan],
-        "thresholds": thresholds,
-        "file": {
-            "bytes": size,
-            "save_s": save_s,
-            "load_mmap_s": load_s,
-            "first_query_s": first_s,
-            "next_queries_mean_s": next_s,
-            "load_read_s": load_full_s,
-            "reloaded_ok": reloaded_ok,
-        },
-    }, found
+        "bytes": size,
+        "load_mmap_s": load_s,
+        "first_query_s": first_s,
+        "next_queries_mean_s": next_s,
+        "load_read_s": load_full_s,
+        "reloaded_ok": reloaded_ok,
+    }
 
 
-def measure_faiss(
-    kind: str, db: NDArray[np.uint8], q: Queries, batch: int, singles: int, console: Console
-) -> tuple[dict[str, Any], Found]:
+def build_faiss(kind: str, db: NDArray[np.uint8], console: Console) -> tuple[Any, dict[str, Any]]:
     import faiss
 
     faiss.omp_set_num_threads(1)
@@ -651,27 +640,38 @@ def measure_faiss(
     settle()
     rss1 = rss_bytes()
     console.log(f"faiss {kind} built in {build_s:.2f} s")
-    faiss_found(index, q.hashes[:2])  # warm-up
-    started = time.perf_counter()
-    found = faiss_found(index, q.hashes[:batch])
-    batch_s = time.perf_counter() - started
-    single = latencies(index.range_search, q.hashes, RADIUS + 1, singles)
-    console.log(
-        f"faiss {kind} batch of {batch}: {batch_s / batch * 1e6:.1f} us/query, "
-        f"single p50 {single['p50_ms']:.3f} ms"
-    )
-    del index
-    gc.collect()
-    return {
-        "build_s": build_s,
-        "batch": batch_timing(batch_s, batch),
-        "single": single,
-        "rss_delta_per_hash": (rss1 - rss0) / n,
-    }, found
+    return index, {"build_s": build_s, "rss_delta_per_hash": (rss1 - rss0) / n}
+
+
+def alternating(
+    calls: dict[str, Callable[[], object]],
+    repeats: int,
+    warmups: dict[str, Callable[[], object]] | None = None,
+) -> dict[str, list[float]]:
+    """Time each call `repeats` times, in alternating rounds, so drifting machine load
+    (a shared 2-core VM) hits every engine alike. Each timed call follows an untimed
+    warm-up of the same engine, so no engine is timed in caches (and page-table entries)
+    another engine has just flushed: faiss flat streams the whole array, Haven's reads
+    are scattered and suffer most from a cold cache."""
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(repeats):
+        for name, call in calls.items():
+            if warmups and name in warmups:
+                warmups[name]()
+            started = time.perf_counter()
+            call()
+            times[name].append(time.perf_counter() - started)
+    return times
 
 
 def run_one(
-    name: str, n: int, queries: int, haven_only: bool, keep_index: bool, console: Console
+    name: str,
+    n: int,
+    queries: int,
+    haven_only: bool,
+    keep_index: bool,
+    repeats: int,
+    console: Console,
 ) -> dict[str, Any]:
     console.rule(f"{name}  N = {n:,}")
     db, info = dataset(name, n, console)
@@ -686,12 +686,80 @@ def run_one(
         "n": n,
         "queries": queries,
         "subset": subset,
+        "repeats": repeats,
         "haven_only": haven_only,
         "data": info,
         "skew": skew,
     }
-    haven, found = measure_haven(db, q, subset, singles, f"{name}-{n}", keep_index, console)
+    index, haven = build_haven(db, console)
+    # Warm up on the batch's last queries: the subset and single-call loops use the first.
+    index.search(q.hashes[-100:], RADIUS)
+    matches = index.search(q.hashes, RADIUS)
+    found = Found.of(matches.query, matches.slot, matches.distance)
+    del matches
+    haven_batch = functools.partial(index.search, q.hashes, RADIUS)
+    haven_subset = functools.partial(index.search, q.hashes[:subset], RADIUS)
+    haven_warmup = functools.partial(index.search, q.hashes[-500:], RADIUS)
+    batch_times = alternating({"haven": haven_batch}, repeats)["haven"]
+
+    truth = mh_found = None
+    if not haven_only:
+        # faiss flat, timed on the subset in rounds alternating with Haven on the same subset.
+        flat, flat_info = build_faiss("flat", db, console)
+        faiss_found(flat, q.hashes[-2:])  # warm-up
+        truth = faiss_found(flat, q.hashes[:subset])
+        rounds = alternating(
+            {
+                "haven": haven_subset,
+                "flat": functools.partial(faiss_found, flat, q.hashes[:subset]),
+            },
+            repeats,
+            {"haven": haven_warmup, "flat": functools.partial(faiss_found, flat, q.hashes[-2:])},
+        )
+        flat_info["batch"] = batch_timing(float(np.median(rounds["flat"])), subset)
+        flat_info["batch_runs_s"] = rounds["flat"]
+        haven["subset_runs_s"] = rounds["haven"]
+        flat_info["single"] = latencies(flat.range_search, q.hashes, RADIUS + 1, flat_singles)
+        haven["subset_batch"] = batch_timing(float(np.median(rounds["haven"])), subset)
+        del flat
+        console.log(
+            f"faiss flat batch of {subset}: {flat_info['batch']['us_per_query']:.1f} us/query, "
+            f"Haven on the same {haven['subset_batch']['us_per_query']:.1f} us/query"
+        )
+        # faiss MultiHash: minutes per batch at 10M, so one timed run, with Haven's full
+        # batch timed right before (above) and right after it.
+        multihash, mh_info = build_faiss("multihash", db, console)
+        faiss_found(multihash, q.hashes[-2:])  # warm-up
+        started = time.perf_counter()
+        mh_found = faiss_found(multihash, q.hashes)
+        mh_info["batch"] = batch_timing(time.perf_counter() - started, queries)
+        batch_times += alternating({"haven": haven_batch}, 1, {"haven": haven_warmup})["haven"]
+        faiss_found(multihash, q.hashes[-20:])  # warm-up again: Haven's batch just ran
+        mh_info["single"] = latencies(multihash.range_search, q.hashes, RADIUS + 1, singles)
+        del multihash
+        settle()
+        console.log(f"faiss multihash batch: {mh_info['batch']['us_per_query']:.1f} us/query")
+        record["flat"], record["multihash"] = flat_info, mh_info
+    else:
+        rounds = alternating({"haven": haven_subset}, repeats, {"haven": haven_warmup})
+        haven["subset_batch"] = batch_timing(float(np.median(rounds["haven"])), subset)
+    haven["batch"] = batch_timing(float(np.median(batch_times)), queries)
+    haven["batch_runs_s"] = batch_times
+    haven_warmup()
+    haven["single"] = latencies(index.search, q.hashes, RADIUS, singles)
+    console.log(
+        f"haven batch {haven['batch']['us_per_query']:.1f} us/query, "
+        f"single p50 {haven['single']['p50_ms']:.3f} ms"
+    )
+    path = DATA_DIR / f"index-{name}-{n}.havenmih"
+    started = time.perf_counter()
+    index.save(path)
+    save_s = time.perf_counter() - started
+    del index, haven_batch, haven_subset, haven_warmup
+    settle()
+    haven["file"] = {"save_s": save_s, **haven_file(path, q, found, keep_index, console)}
     record["haven"] = haven
+
     # Where the time goes: the probe work of the index's own plan and of the 16 x 16-bit one.
     record["work"] = {}
     plans = {"index": (haven["plan"], haven["thresholds"])}
@@ -737,7 +805,7 @@ def run_one(
     record["planted_found"] = {"queries": int(want.size), "found_exactly": int(right.sum())}
 
     if haven_only:
-        oracle_queries = min(subset, 50)
+        oracle_queries = min(subset, max(10, min(50, round(2e9 / n))))
         started = time.perf_counter()
         truth = numpy_oracle(db, q.hashes[:oracle_queries])
         record["oracle"] = {
@@ -748,18 +816,22 @@ def run_one(
         record["check"] = {"haven": compare(found.prefix(oracle_queries), truth, n)}
         return record
 
-    flat, truth = measure_faiss("flat", db, q, subset, flat_singles, console)
-    multihash, mh_found = measure_faiss("multihash", db, q, queries, singles, console)
-    record["flat"], record["multihash"] = flat, multihash
+    assert truth is not None and mh_found is not None
+    flat, multihash = record["flat"], record["multihash"]
     record["oracle"] = {"engine": "faiss IndexBinaryFlat", "queries": subset}
     record["check"] = {
         "haven": compare(found.prefix(subset), truth, n),
         "multihash": compare(mh_found.prefix(subset), truth, n),
         "haven_vs_multihash_full_batch": compare(found, mh_found, n),
     }
+    # Equal batches: Haven timed on the same subset faiss flat ran on, in alternating rounds;
+    # the ratio is the median over rounds, with its range (the machine's noise).
+    per_round = [f / h for f, h in zip(flat["batch_runs_s"], haven["subset_runs_s"], strict=True)]
+    mh_runs = [multihash["batch"]["seconds"] / h for h in haven["batch_runs_s"]]
     record["ratios"] = {
-        # Equal batches: Haven timed on the same subset faiss flat ran on.
-        "flat": flat["batch"]["us_per_query"] / haven["subset_batch"]["us_per_query"],
+        "flat": float(np.median(per_round)),
+        "flat_range": [min(per_round), max(per_round)],
+        "multihash_range": [min(mh_runs), max(mh_runs)],
         "flat_vs_full_batch": flat["batch"]["us_per_query"] / haven["batch"]["us_per_query"],
         "multihash": multihash["batch"]["us_per_query"] / haven["batch"]["us_per_query"],
         "single_p50_multihash": multihash["single"]["p50_ms"] / haven["single"]["p50_ms"],
@@ -810,6 +882,18 @@ def _ms(x: float) -> str:
     return f"{x:.3f}" if x < 10 else f"{x:.1f}"
 
 
+def _range(bounds: Sequence[float] | None, digits: int) -> str:
+    return "" if not bounds else f" ({bounds[0]:,.{digits}f}–{bounds[1]:,.{digits}f})"
+
+
+def _spread(m: dict[str, Any]) -> str:
+    runs = m.get("batch_runs_s") or []
+    if len(runs) < 2:
+        return "1 run"
+    queries = m["batch"]["queries"]
+    return f"{min(runs) / queries * 1e6:,.1f}–{max(runs) / queries * 1e6:,.1f} ({len(runs)} runs)"
+
+
 def _recall(check: dict[str, Any] | None) -> tuple[str, str]:
     if not check:
         return "—", "—"
@@ -836,6 +920,7 @@ def tables(records: list[dict[str, Any]]) -> list[Report]:
                     _f(m["build_s"], 2),
                     f"{b['queries']:,}",
                     _f(b["us_per_query"]),
+                    _spread(m),
                     f"{b['qps']:,.0f}",
                     _ms(m["single"]["p50_ms"]),
                     _ms(m["single"]["p99_ms"]),
@@ -855,6 +940,7 @@ def tables(records: list[dict[str, Any]]) -> list[Report]:
             "build s",
             "batch queries",
             "µs/query",
+            "range µs/query",
             "queries/s",
             "single p50 ms",
             "single p99 ms",
@@ -883,9 +969,9 @@ def tables(records: list[dict[str, Any]]) -> list[Report]:
                 r["dataset"],
                 _n(r["n"]),
                 f"{r['subset']:,}",
-                f"{x['flat']:,.0f}x",
+                f"{x['flat']:,.0f}x" + _range(x.get("flat_range"), 0),
                 f"{x['flat_vs_full_batch']:,.0f}x",
-                f"{x['multihash']:,.1f}x",
+                f"{x['multihash']:,.0f}x" + _range(x.get("multihash_range"), 0),
                 f"{x['single_p50_flat']:,.0f}x",
                 f"{x['single_p50_multihash']:,.1f}x",
             ]
@@ -903,7 +989,10 @@ def tables(records: list[dict[str, Any]]) -> list[Report]:
             "÷ MultiHash (single p50)",
         ],
         ratio_rows,
-        "'÷ flat (equal batch)' times Haven on exactly the prefix faiss flat ran on.",
+        "'÷ flat (equal batch)' times Haven on exactly the prefix faiss flat ran on, in "
+        "alternating rounds: the median of the per-round ratios, (min–max) over rounds. "
+        "'÷ MultiHash': its one batch run against the median of Haven's batch runs, (range over "
+        "Haven's runs). The spread is this shared machine's noise, not the engines'.",
     )
 
     skew_rows = []
@@ -1080,9 +1169,12 @@ def verdicts(records: list[dict[str, Any]]) -> list[str]:
         if "ratios" in r:
             checks += [
                 (r["ratios"]["flat"] >= TARGET_FLAT_RATIO, "throughput ÷ faiss flat",
-                 f"{r['ratios']['flat']:,.0f}x", f">= {TARGET_FLAT_RATIO:g}x"),
+                 f"{r['ratios']['flat']:,.0f}x, median of equal-batch rounds"
+                 + _range(r["ratios"].get("flat_range"), 0), f">= {TARGET_FLAT_RATIO:g}x"),
                 (r["ratios"]["multihash"] >= TARGET_MULTIHASH_RATIO, "throughput ÷ MultiHash",
-                 f"{r['ratios']['multihash']:,.1f}x", f">= {TARGET_MULTIHASH_RATIO:g}x"),
+                 f"{r['ratios']['multihash']:,.0f}x"
+                 + _range(r["ratios"].get("multihash_range"), 0),
+                 f">= {TARGET_MULTIHASH_RATIO:g}x"),
             ]  # fmt: skip
         checks += [
             (h["single"]["p50_ms"] <= TARGET_P50_MS, "single-query p50",
@@ -1095,6 +1187,79 @@ def verdicts(records: list[dict[str, Any]]) -> list[str]:
         for ok, what, value, target in checks:
             lines.append(f"- {'PASS' if ok else 'FAIL'} {tag} {what}: {value} (target {target})")
     return lines
+
+
+def observations(records: list[dict[str, Any]]) -> str:
+    """Where the time goes, read off the measurements."""
+    out = ["## Observations", ""]
+    for r in records:
+        work, h = r.get("work", {}).get("index"), r["haven"]
+        if not work or work["scan"]:
+            continue
+        overhead = h["single"]["p50_ms"] * 1e3 - h["batch"]["us_per_query"]
+        line = (
+            f"- {r['dataset']} {_n(r['n'])}: the index probes {work['probes']:,} buckets and "
+            f"visits {work['postings']:,.0f} postings per query ({work['tables']} tables of "
+            f"{'/'.join(map(str, work['key_bits']))} bits); at "
+            f"{h['batch']['us_per_query']:,.0f} µs/query that is "
+            f"{h['ns_per_probe_plus_posting']:.0f} ns per bucket or posting, i.e. scattered "
+            f"memory reads (a DRAM miss is ~80-100 ns; prefetching overlaps some). One-hash "
+            f"calls: p50 {h['single']['p50_ms'] * 1e3:,.0f} µs against "
+            f"{h['batch']['us_per_query']:,.0f} µs/query in a batch ({overhead:+,.0f} µs)."
+        )
+        alt = r["work"].get("16x16")
+        if alt and not alt["scan"]:
+            line += (
+                f" With 16 tables of 16 bits the same queries would visit "
+                f"{alt['postings']:,.0f} postings in {alt['probes']} buckets."
+            )
+        out.append(line)
+    by = {(r["dataset"], r["n"]): r for r in records}
+    for n in sorted({r["n"] for r in records}):
+        u, x = by.get(("uniform", n)), by.get(("realistic", n))
+        if not (u and x and u.get("work", {}).get("index") and x.get("work", {}).get("index")):
+            continue
+        wu, wx = u["work"]["index"], x["work"]["index"]
+        if wu["scan"] or wx["scan"]:
+            continue
+        time_ratio = x["haven"]["batch"]["us_per_query"] / u["haven"]["batch"]["us_per_query"]
+        out.append(
+            f"- Skew at {_n(n)}: the realistic data's 16-bit chunks are "
+            f"{x['skew']['weighted_mean'] / x['skew']['expected']:.2f}x as concentrated as "
+            f"uniform by the size-weighted bucket size (largest bucket {x['skew']['max']:,} vs "
+            f"{u['skew']['max']:,}); in the index's own tables it visits "
+            f"{wx['postings'] / max(wu['postings'], 1):.2f}x the postings of uniform data, and "
+            f"takes {time_ratio:.2f}x the time per query"
+            + (
+                " (more postings, yet not slower: probably because the dense buckets and "
+                "their rows are shared by many queries and stay in cache)."
+                if time_ratio <= 1.0
+                else "."
+            )
+        )
+    for r in records:
+        f = r["haven"]["file"]
+        if r["n"] >= 10_000_000:
+            out.append(
+                f"- Cold start, {r['dataset']} {_n(r['n'])}: mapping the "
+                f"{f['bytes'] / 2**30:.2f} GiB file takes {f['load_mmap_s'] * 1e3:.0f} ms, but "
+                f"the first query then faults in its pages from disk "
+                f"({f['first_query_s'] * 1e3:,.0f} ms; the next 99 average "
+                f"{f['next_queries_mean_s'] * 1e3:.1f} ms); reading the whole file takes "
+                f"{f['load_read_s']:.1f} s. A server should read (or pre-fault) the file before "
+                f"taking traffic."
+            )
+    for r in records:
+        if "multihash" in r and r["n"] >= 10_000_000:
+            m, flat = r["multihash"], r["flat"]
+            out.append(
+                f"- faiss MultiHash at {r['dataset']} {_n(r['n'])}: "
+                f"{m['batch']['us_per_query']:,.0f} µs/query against faiss flat's "
+                f"{flat['batch']['us_per_query']:,.0f}, with {m['rss_delta_per_hash']:.0f} B/hash "
+                f"resident: 16-bit keys leave ~{r['n'] / 65536:,.0f} hashes per bucket, so each "
+                f"query checks ~{272 * r['n'] / 65536:,.0f} candidates through hash-map lookups."
+            )
+    return "\n".join(out) + "\n"
 
 
 def _loglog(ns: Sequence[int], ys: Sequence[float], x: float) -> float:
@@ -1127,9 +1292,10 @@ def projection(records: list[dict[str, Any]]) -> str:
     out.append(
         "Per-query cost is (buckets probed) x (cost of a bucket) + (postings visited) x (cost "
         "of a scattered row read); see the last table. With a fixed number of key bits the "
-        "postings grow linearly with N; Haven's planner lengthens the keys as N grows (up to "
-        "24 bits), which keeps them near one per bucket, so measured time grows more slowly "
-        "than N. The figures below interpolate the measured sizes on a log-log scale "
+        "postings grow linearly with N; Haven's planner lengthens the keys as N grows, which "
+        "keeps buckets near one hash, but only up to 24 bits: past 2^24 ≈ 16.8M hashes the "
+        "postings grow linearly again, and each read gets slower as the index outgrows caches "
+        "and TLB reach. The figures below interpolate the measured sizes on a log-log scale "
         "(piecewise power law) and extend the last segment beyond them: an extrapolation, "
         "not a measurement, unless a 100M row is in the tables above."
     )
@@ -1177,25 +1343,46 @@ def projection(records: list[dict[str, Any]]) -> str:
             "CPU/query, all shards | queries/s (S cores) |"
         )
         out.append("  |---:|---:|---:|---:|---:|---:|---:|")
+        cpus = {}
         for shards in (1, 2, 4, 8, 16):
             per = target // shards
             shard_bph, _ = _bytes_per_hash(per, last["bytes_per_hash"])
-            cpu = shards * _loglog(ns, batch, per)
+            cpus[shards] = cpu = shards * _loglog(ns, batch, per)
             out.append(
                 f"  | {shards} | {_n(per)} | {shard_bph * per / 2**30:.2f} GiB | "
                 f"{shard_bph * target / 2**30:.1f} GiB | {_loglog(ns, p50, per):.2f} ms "
                 f"+ fan-out | {cpu:,.0f} µs | {1e6 * shards / cpu:,.0f} |"
             )
         out.append("")
+        best = min(cpus, key=lambda k: cpus[k])
+        note = (
+            f"  Every query visits every shard, so total CPU per query is S x t(100M / S). "
+            f"Here it is lowest at S = {best} ({cpus[best]:,.0f} µs against {cpus[1]:,.0f} µs "
+            f"for one index)"
+        )
+        if best > 1:
+            note += (
+                ": keys are at most 24 bits, so past 2^24 ≈ 16.8M hashes the buckets of one "
+                "index fill up linearly and its scattered reads span more memory (more cache "
+                "and TLB misses), while shards of a few tens of millions stay near one hash "
+                "per bucket. With more shards, each shard's fixed per-query cost (its bucket "
+                "probes and the call itself) adds up and CPU rises again. "
+                f"On one machine with {best} cores, {best} shards serve "
+                f"{1e6 * best / cpus[best]:,.0f} queries/s in "
+                f"{_bytes_per_hash(target // best, bph)[0] * target / 2**30:.1f} GiB; {best} "
+                f"replicas of the single index would serve {best * 1e6 / cpus[1]:,.0f} in "
+                f"{best * bph * target / 2**30:.1f} GiB."
+            )
+        else:
+            note += (
+                ": each shard pays the fixed per-query cost, so sharding buys latency (and "
+                "room on smaller machines), not throughput; replicas buy throughput."
+            )
         out.append(
-            "  Sharding cuts latency (each shard verifies 1/S of the candidates, in parallel) "
-            "and lets the shards live on different machines, but every query visits every "
-            "shard: total CPU per query rises with S, because each shard pays the fixed "
-            "per-query cost (Python call, probing its buckets) and smaller shards use shorter "
-            "keys. For throughput alone on one machine, replicas of one index beat shards "
-            "(S replicas: S x the queries/s of S = 1, at S x the memory). Fan-out over local "
-            "pipes or sockets adds tens of µs per batch, not per query, when queries are "
-            "batched."
+            note + " This assumes shards on separate cores do not slow each other down (they "
+            "share memory bandwidth and the last-level cache; a 2-core machine cannot show it). "
+            "Fan-out over local pipes or sockets costs tens of µs per batch, not per query, "
+            "when queries are batched."
         )
         out.append("")
     return "\n".join(out) + "\n"
@@ -1211,16 +1398,23 @@ def markdown(
         f"Generated by `benchmarks/bench_index.py` on {now}.",
         "",
     ]
+    used = {r.get("run") for r in records}
     for run in runs:
+        if run["date"] not in used:
+            continue  # every record it made was replaced by a later run
+        made = ", ".join(
+            f"{r['dataset']} {_n(r['n'])}" for r in records if r.get("run") == run["date"]
+        )
         lines.append(
-            f"- Run {run['date']}: `{run['command']}` — wall {run['wall_s']:.0f} s, load average "
-            f"{run['load_start']} at start, {run['load_end']} at end"
+            f"- Run {run['date']}: `{run['command']}` ({made}) — wall {run['wall_s']:.0f} s, "
+            f"load average {run['load_start']} at start, {run['load_end']} at end; "
+            f"Haven {run['machine']['sources']}"
         )
     m = info["machine"]
     lines += [
         f"- Machine: nproc = {m['nproc']}, CPU: {m['cpu']} ({m['simd']}), RAM {m['ram']}; "
         f"Python {m['python']}, numpy {m['numpy']}, faiss-cpu {m['faiss']}",
-        f"- Threads: one. {m['threads']}; faiss.omp_set_num_threads(1). Haven: {m['sources']}",
+        f"- Threads: one. {m['threads']}; faiss.omp_set_num_threads(1).",
         f"- Search: exact Hamming range search, radius {RADIUS} (faiss: range_search with radius "
         f"{RADIUS + 1}, since faiss keeps distance < radius). Engines: Haven `MultiIndexHash`; "
         "faiss `IndexBinaryFlat(256)` (brute force, the oracle); faiss "
@@ -1228,8 +1422,11 @@ def markdown(
         "- Queries: half planted (an indexed hash with exactly j bits flipped, j uniform in "
         "0..31, at random positions), half random (see datasets), interleaved. The same batch "
         "for every engine; faiss flat, at ~N x 3 ns per query, runs on a prefix of the batch "
-        "(the 'flat subset') and is the oracle on that prefix. Each engine: one untimed "
-        "warm-up call, then one timed call.",
+        "(the 'flat subset') and is the oracle on that prefix. Each engine gets an untimed "
+        "warm-up call on the batch's last queries; the batch time of Haven and faiss flat is "
+        "the median of `--repeats` timed calls (5 unless the run says otherwise), faiss "
+        "MultiHash is timed once (minutes per call at 10M). The machine is shared (2 cores), "
+        "so expect a few per cent of noise.",
         "",
         "## Datasets",
         "",
@@ -1245,7 +1442,7 @@ def markdown(
     lines += ["## Tables", ""]
     for report in tables(records):
         lines += [report.markdown()]
-    lines += [projection(records)]
+    lines += [observations(records), "", projection(records)]
     return "\n".join(lines)
 
 
@@ -1261,6 +1458,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--haven-only", action="store_true", help="skip faiss (numpy oracle)")
     parser.add_argument(
         "--merge", action="store_true", help="add to the previous results instead of replacing"
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=5,
+        help="timed batch runs for Haven and faiss flat, median (faiss MultiHash: one run)",
     )
     parser.add_argument("--keep-index", action="store_true", help="keep the saved index files")
     parser.add_argument("--out", type=Path, default=RESULTS, help="Markdown report path")
@@ -1290,7 +1493,9 @@ def main(argv: list[str] | None = None) -> int:
     if (args.merge or args.render_only) and store.exists():
         previous = json.loads(store.read_text())
     records: list[dict[str, Any]] = []
-    runs = previous["runs"]
+    runs = [
+        r for r in previous["runs"] if any(x.get("run") == r["date"] for x in previous["records"])
+    ]
     if not args.render_only:
         run = {
             "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -1300,9 +1505,15 @@ def main(argv: list[str] | None = None) -> int:
         }
         for name in names:
             for n in sizes:
-                records.append(run_one(name, n, queries, args.haven_only, args.keep_index, console))
+                records.append(
+                    run_one(
+                        name, n, queries, args.haven_only, args.keep_index, args.repeats, console
+                    )
+                )
         run["wall_s"] = time.perf_counter() - started
         run["load_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        for record in records:
+            record["run"] = run["date"]
         runs = [*runs, run]
     fresh = {(r["dataset"], r["n"]) for r in records}
     merged = [r for r in previous["records"] if (r["dataset"], r["n"]) not in fresh] + records
