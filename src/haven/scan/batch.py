@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +34,7 @@ class ScanOptions:
 
 
 def _image_record(path: Path, options: ScanOptions) -> Record:
-    image = hash_image(path, HashOptions(
-        decode=options.hash_options.decode,
-        dihedral=options.dihedral,
-        unletterbox=options.hash_options.unletterbox,
-        quality_threshold=options.hash_options.quality_threshold,
-    ))  # fmt: skip
+    image = hash_image(path, replace(options.hash_options, dihedral=options.dihedral))
     exact = exact_hashes_of_file(path)
     record: Record = {
         "path": str(path),
