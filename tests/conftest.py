@@ -1,4 +1,8 @@
-"""Shared fixtures: where Meta's PDQ reference data lies (../shared beside the checkout)."""
+"""Shared fixtures: where Meta's PDQ reference data lies (../shared beside the checkout).
+
+The test node's environment (a throwaway HAVEN_DATA_DIR) is set by `tests/environment.py`,
+a plugin loaded before Django reads its settings.
+"""
 
 from __future__ import annotations
 

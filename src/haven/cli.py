@@ -2,7 +2,8 @@
 
 The engine subcommands (`hash`, `index`, `match`, `scan`) import no Django, so they start
 fast and run anywhere; each prints JSON lines on stdout for other tools to script, and
-progress and summaries on stderr.
+progress and summaries on stderr. The platform subcommands (`PLATFORM_COMMANDS`) are
+Django management commands, run with Haven's settings.
 """
 
 from __future__ import annotations
@@ -13,7 +14,20 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
-__all__ = ["main"]
+__all__ = ["PLATFORM_COMMANDS", "main"]
+
+# Platform subcommands: Django management commands (ours and Django's), with what they do.
+PLATFORM_COMMANDS: dict[str, str] = {
+    "migrate": "create or upgrade the database; create the node's keys on first run",
+    "check": "check the configuration and the deployment for problems",
+    "createuser": "create a user with a role",
+    "token": "create, list and revoke API tokens for machine clients",
+    "serve": "run the web UI and API with a production server",
+    "audit": "verify the audit chain; sign a checkpoint of its head",
+    "keys": "show the node's keys; rotate them",
+    "bank": "list banks; import and export hash lists",
+    "demo": "set up demo users and benign banks (used by make demo)",
+}
 
 
 def _emit(record: dict[str, Any], out: TextIO) -> None:
@@ -118,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="haven",
         description="Haven: detect known material, report, remove, protect children.",
     )
+    parser.epilog = "platform commands (each has --help): " + ", ".join(PLATFORM_COMMANDS)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     hash_cmd = commands.add_parser("hash", help="hash image and video files (JSON lines)")
@@ -165,8 +180,34 @@ def _radius(text: str) -> int:
     return value
 
 
+def _run_platform(argv: list[str]) -> int:
+    """Run a Django management command with Haven's settings; its exit status is ours."""
+    import os
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "haven.web.settings")
+    try:
+        import django
+        from django.core.management import execute_from_command_line
+
+        django.setup()
+        execute_from_command_line(["haven", *argv])
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except Exception as exc:  # configuration errors: a clear line, never a traceback
+        from haven.web.config import ConfigError
+
+        if isinstance(exc, ConfigError):
+            print(f"haven {argv[0]}: {exc}", file=sys.stderr)
+            return 2
+        raise
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments and arguments[0] in PLATFORM_COMMANDS:
+        return _run_platform(arguments)
+    args = build_parser().parse_args(arguments)
     try:
         return int(args.run(args))
     except KeyboardInterrupt:

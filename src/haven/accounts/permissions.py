@@ -1,0 +1,144 @@
+"""The one place that decides who may do what and who sees which record.
+
+A *principal* is whoever acts: a signed-in person or a machine client's token. Views call
+`require` (a decorator) or `check`; every list and detail query goes through `visible` or
+`get_visible_or_404`, so a record outside the principal's reach answers 404 — its
+existence is not disclosed — while a missing permission answers 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.contrib.auth.views import redirect_to_login
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from haven.accounts.roles import ROLE_PERMISSIONS, ROLE_REACH, TOKEN_SCOPES, Reach, Role
+
+__all__ = [
+    "PermissionDenied",
+    "Principal",
+    "check",
+    "get_visible_or_404",
+    "principal_for_token",
+    "principal_for_user",
+    "principal_of",
+    "require",
+    "visible",
+]
+
+M = TypeVar("M", bound=Model)
+View = TypeVar("View", bound=Callable[..., HttpResponse])
+
+
+class PermissionDenied(Exception):
+    """The principal lacks a permission; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is acting, reduced to what checks need; also what the audit log records."""
+
+    kind: str  # "user" or "token"
+    id: int
+    label: str
+    permissions: frozenset[str]
+    reach: Reach
+    agency_id: int
+    team_id: int | None = None
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names this principal: `user:12` or `token:3`."""
+        return f"{self.kind}:{self.id}"
+
+    @property
+    def user_id(self) -> int | None:
+        return self.id if self.kind == "user" else None
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+
+def principal_for_user(user: Any) -> Principal | None:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    role = Role(user.role)
+    return Principal(
+        "user",
+        user.pk,
+        user.get_username(),
+        ROLE_PERMISSIONS[role],
+        ROLE_REACH[role],
+        user.agency_id,
+        user.team_id,
+    )
+
+
+def principal_for_token(token: Any) -> Principal:
+    scopes = frozenset(s for s in token.scopes if s in TOKEN_SCOPES)
+    return Principal("token", token.pk, token.name, scopes, Reach.AGENCY, token.agency_id)
+
+
+def principal_of(request: HttpRequest) -> Principal | None:
+    """The principal behind a request: an API token if one authenticated it, else the user."""
+    token_principal = getattr(request, "haven_principal", None)
+    if isinstance(token_principal, Principal):
+        return token_principal
+    return principal_for_user(getattr(request, "user", None))
+
+
+def check(principal: Principal | None, permission: str) -> Principal:
+    """Return the principal if it holds `permission`, else raise PermissionDenied."""
+    if principal is None or not principal.can(permission):
+        raise PermissionDenied(f"this needs the {permission!r} permission")
+    return principal
+
+
+def reach_filter(principal: Principal) -> Q:
+    """The records a principal sees, as a filter on ScopedRecord's agency/team/owner."""
+    if principal.reach is Reach.ALL:
+        return Q()
+    if principal.reach is Reach.AGENCY:
+        return Q(agency_id=principal.agency_id)
+    if principal.reach is Reach.TEAM and principal.team_id is not None:
+        return Q(agency_id=principal.agency_id, team_id=principal.team_id)
+    if principal.user_id is None:
+        return Q(pk__in=[])
+    return Q(agency_id=principal.agency_id, owner_id=principal.user_id)
+
+
+def visible(queryset: QuerySet[M], principal: Principal) -> QuerySet[M]:
+    return queryset.filter(reach_filter(principal))
+
+
+def get_visible_or_404(queryset: QuerySet[M], principal: Principal, **lookup: Any) -> M:
+    """One record within reach; 404 both when it does not exist and when it is out of reach."""
+    found = visible(queryset, principal).filter(**lookup).first()
+    if found is None:
+        raise Http404("no such record")
+    return found
+
+
+def require(permission: str) -> Callable[[View], View]:
+    """Decorate a view: sign-in required, then `permission`; 403 page when it is missing."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            principal = principal_for_user(request.user)
+            if principal is None:
+                return redirect_to_login(request.get_full_path())
+            if not principal.can(permission):
+                return render(request, "web/forbidden.html", {"permission": permission}, status=403)
+            request.haven_principal = principal  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorate

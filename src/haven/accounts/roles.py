@@ -1,0 +1,127 @@
+"""Roles, permissions and record reach: the one table every check in Haven reads.
+
+A role grants a set of permissions and a *reach*: how far across records it sees. Records
+carry their agency, team and owner; a principal sees a record when its reach covers it
+(own < team < agency < all). Views and the API never test roles by name: they ask
+`haven.accounts.permissions` about a permission, and it reads this table.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = [
+    "DEFAULT_TOKEN_SCOPES",
+    "PERMISSIONS",
+    "ROLE_LABELS",
+    "ROLE_PERMISSIONS",
+    "ROLE_REACH",
+    "TOKEN_SCOPES",
+    "TOTP_REQUIRED",
+    "Reach",
+    "Role",
+]
+
+
+class Role(StrEnum):
+    ADMINISTRATOR = "administrator"
+    PROVIDER_ANALYST = "provider_analyst"
+    AUTHORITY_ANALYST = "authority_analyst"
+    CASE_WORKER = "case_worker"
+    SUPERVISOR = "supervisor"
+    FOCAL_POINT = "focal_point"
+    AUDITOR = "auditor"
+    TRAINER = "trainer"
+
+
+class Reach(StrEnum):
+    OWN = "own"
+    TEAM = "team"
+    AGENCY = "agency"
+    ALL = "all"
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.ADMINISTRATOR: "Administrator",
+    Role.PROVIDER_ANALYST: "Provider analyst",
+    Role.AUTHORITY_ANALYST: "Authority analyst",
+    Role.CASE_WORKER: "Case worker",
+    Role.SUPERVISOR: "Supervisor",
+    Role.FOCAL_POINT: "Focal point",
+    Role.AUDITOR: "Auditor",
+    Role.TRAINER: "Trainer",
+}
+
+# Every permission Haven checks, with what it allows.
+PERMISSIONS: dict[str, str] = {
+    "dashboard": "see the dashboard",
+    "hash": "hash an uploaded file (nothing is stored)",
+    "match": "look hashes up in the banks; use the match debugger",
+    "media:reveal": "reveal a blurred preview of matched media (audited)",
+    "banks:read": "list and read banks and their entries",
+    "banks:write": "create, edit, enable and disable banks and entries; import lists",
+    "banks:export": "export a bank's entries as a hash list",
+    "index:read": "see the matcher's index status",
+    "audit:read": "read the audit log",
+    "users:manage": "create, change and deactivate users",
+    "tokens:manage": "create and revoke API tokens",
+    "node:manage": "see the node's keys and pin other nodes' keys",
+}
+
+_ANALYST = {"dashboard", "hash", "match", "media:reveal", "banks:read", "index:read"}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
+    # Administrators run the node but see no media: separation of duties.
+    Role.ADMINISTRATOR: frozenset(
+        {
+            "dashboard",
+            "hash",
+            "match",
+            "banks:read",
+            "banks:write",
+            "banks:export",
+            "index:read",
+            "users:manage",
+            "tokens:manage",
+            "node:manage",
+        }
+    ),
+    Role.PROVIDER_ANALYST: frozenset(_ANALYST),
+    Role.AUTHORITY_ANALYST: frozenset(_ANALYST | {"banks:write", "banks:export"}),
+    Role.CASE_WORKER: frozenset({"dashboard"}),
+    Role.SUPERVISOR: frozenset({"dashboard", "banks:read"}),
+    Role.FOCAL_POINT: frozenset({"dashboard", "banks:read", "banks:export", "index:read"}),
+    # Auditors read the log and what it points at, never media.
+    Role.AUDITOR: frozenset({"dashboard", "audit:read", "banks:read", "index:read"}),
+    Role.TRAINER: frozenset({"dashboard"}),
+}
+
+ROLE_REACH: dict[Role, Reach] = {
+    Role.ADMINISTRATOR: Reach.ALL,
+    Role.PROVIDER_ANALYST: Reach.AGENCY,
+    Role.AUTHORITY_ANALYST: Reach.AGENCY,
+    Role.CASE_WORKER: Reach.OWN,
+    Role.SUPERVISOR: Reach.TEAM,
+    Role.FOCAL_POINT: Reach.AGENCY,
+    Role.AUDITOR: Reach.ALL,
+    Role.TRAINER: Reach.OWN,
+}
+
+# Roles that touch cases or evidence must sign in with a second factor.
+TOTP_REQUIRED: frozenset[Role] = frozenset(
+    {
+        Role.ADMINISTRATOR,
+        Role.PROVIDER_ANALYST,
+        Role.AUTHORITY_ANALYST,
+        Role.CASE_WORKER,
+        Role.SUPERVISOR,
+        Role.FOCAL_POINT,
+    }
+)
+
+# What a machine client's token may be granted; never user or node administration.
+TOKEN_SCOPES: dict[str, str] = {
+    name: PERMISSIONS[name]
+    for name in ("hash", "match", "banks:read", "banks:write", "banks:export", "index:read")
+}
+DEFAULT_TOKEN_SCOPES = ("hash", "match")

@@ -1,0 +1,182 @@
+"""Sign-in, second factor, enrolment and sign-out pages.
+
+User and token administration live in `haven.accounts.admin_views`.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import segno
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from haven.accounts import signin
+from haven.audit.services import client_ip, record
+from haven.web.ratelimit import RateLimiter
+
+__all__ = ["enroll", "locked_out", "login_view", "logout_view", "second_factor"]
+
+_login_limiter = RateLimiter(settings.HAVEN.login_rate, 60.0)
+
+
+class PasswordForm(forms.Form):
+    username = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autofocus": True}))
+    password = forms.CharField(max_length=1024, widget=forms.PasswordInput)
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        max_length=12,
+        label="Six-digit code",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+
+def locked_out(
+    request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any
+) -> HttpResponse:
+    """Called by django-axes when an account is locked."""
+    username = ""
+    if isinstance(credentials, dict):
+        username = str(credentials.get("username", ""))[:150]
+    record(
+        "auth.locked_out",
+        request=request,
+        actor="anonymous",
+        actor_label=username,
+        outcome="denied",
+    )
+    minutes = settings.HAVEN.lockout_minutes
+    return render(
+        request,
+        "accounts/locked.html",
+        {"minutes": minutes},
+        status=403,
+    )
+
+
+def _too_many(request: HttpRequest) -> HttpResponse | None:
+    if _login_limiter.allow(client_ip(request) or "unknown"):
+        return None
+    response = render(request, "accounts/rate_limited.html", status=429)
+    response["Retry-After"] = str(_login_limiter.retry_after())
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    form = PasswordForm(request.POST or None)
+    if request.method == "POST":
+        limited = _too_many(request)
+        if limited is not None:
+            return limited
+        if form.is_valid():
+            user = signin.begin(
+                request, form.cleaned_data["username"], form.cleaned_data["password"]
+            )
+            if user is not None:
+                next_url = request.GET.get("next", "")
+                if next_url.startswith("/") and not next_url.startswith("//"):
+                    request.session["haven_next"] = next_url
+                if signin.confirmed_device(user) is not None:
+                    return redirect("accounts:second-factor")
+                if user.needs_second_factor:
+                    return redirect("accounts:enroll")
+                signin.finish(request, user, None)
+                return redirect(_next(request))
+            form.add_error(None, "Wrong user name or password.")
+    return render(request, "accounts/login.html", {"form": form})
+
+
+def _next(request: HttpRequest) -> str:
+    return str(request.session.pop("haven_next", "") or settings.LOGIN_REDIRECT_URL)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def second_factor(request: HttpRequest) -> HttpResponse:
+    user = signin.pending_user(request)
+    device = signin.confirmed_device(user) if user is not None else None
+    if user is None or device is None:
+        return redirect("accounts:login")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST":
+        limited = _too_many(request)
+        if limited is not None:
+            return limited
+        if form.is_valid() and signin.verify_code(device, form.cleaned_data["code"]):
+            signin.finish(request, user, device)
+            return redirect(_next(request))
+        record(
+            "auth.second_factor",
+            request=request,
+            actor=f"user:{user.pk}",
+            actor_label=user.get_username(),
+            outcome="failed",
+        )
+        form.add_error("code", "That code is not valid (or was already used). Try the next one.")
+    return render(request, "accounts/second_factor.html", {"form": form})
+
+
+def _qr_data_uri(url: str) -> str:
+    svg = segno.make(url, error="m").svg_inline(scale=4)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def enroll(request: HttpRequest) -> HttpResponse:
+    """First sign-in of a role that needs TOTP: show a secret, confirm it with a code."""
+    user = signin.pending_user(request)
+    if user is None:
+        return redirect("accounts:login")
+    if signin.confirmed_device(user) is not None:
+        return redirect("accounts:second-factor")
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if signin.verify_code(device, form.cleaned_data["code"]):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            record(
+                "auth.totp_enrolled",
+                request=request,
+                actor=f"user:{user.pk}",
+                actor_label=user.get_username(),
+                target_type="user",
+                target_id=user.pk,
+            )
+            signin.finish(request, user, device)
+            messages.success(request, "Second factor set up.")
+            return redirect(_next(request))
+        form.add_error("code", "That code does not match; check the time on your device.")
+    secret = base64.b32encode(device.bin_key).decode().rstrip("=")
+    return render(
+        request,
+        "accounts/enroll.html",
+        {"form": form, "secret": secret, "qr": _qr_data_uri(device.config_url)},
+    )
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        record("auth.sign_out", request=request)
+    logout(request)
+    return redirect("accounts:login")

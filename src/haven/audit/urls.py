@@ -1,0 +1,5 @@
+from django.urls import path
+
+from haven.audit import views
+
+urlpatterns = [path("", views.log, name="log")]
