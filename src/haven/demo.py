@@ -26,7 +26,7 @@ from haven.media.pdq import hash_image
 from haven.scan.runner import run_scan
 from haven.synth import EDITS, benign_photos, encode_jpeg
 
-__all__ = ["main"]
+__all__ = ["build_demo", "build_demo_list", "main"]
 
 # Edits an uploader might make to a known image; the bank holds the hash of the edit, and
 # the corpus holds the original and other edits, as happens when lists and uploads differ.
@@ -36,6 +36,12 @@ _CORPUS_EDITS = ("rotate_90", "flip_horizontal", "letterbox_12pc", "greyscale", 
 
 def build_demo(folder: Path, *, small: bool) -> tuple[Path, BankIndex, set[str]]:
     """Write the corpus under `folder`; return it, the bank, and the files that should match."""
+    corpus, records, expected = build_demo_list(folder, small=small)
+    return corpus, records, expected
+
+
+def build_demo_list(folder: Path, *, small: bool) -> tuple[Path, list[HashRecord], set[str]]:
+    """Write the corpus under `folder`; return it, the demo hash list, and what should match."""
     corpus = folder / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
     photos = benign_photos()[: 8 if small else None]
@@ -61,7 +67,7 @@ def build_demo(folder: Path, *, small: bool) -> tuple[Path, BankIndex, set[str]]
     (corpus / "not-an-image.txt").write_text(
         "synthetic demo file: not media, must not stop the scan\n"
     )
-    return corpus, BankIndex(records), expected
+    return corpus, records, expected
 
 
 def main() -> int:
