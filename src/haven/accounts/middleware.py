@@ -1,5 +1,6 @@
 """Belt and braces for the second factor: a session whose user's role needs TOTP but that
-was not verified with it (an old session, a role changed since) is signed out."""
+was not verified with it (an old session, a role changed since, a device reset by an
+administrator) is signed out."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Callable
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+
+from haven.audit.services import record
 
 __all__ = ["RequireVerifiedSignInMiddleware"]
 
@@ -24,6 +27,14 @@ class RequireVerifiedSignInMiddleware:
             and getattr(user, "needs_second_factor", False)
             and not user.is_verified()
         ):
+            record(
+                "auth.sign_out",
+                request=request,
+                actor=f"user:{user.pk}",
+                actor_label=user.get_username(),
+                outcome="denied",
+                detail={"reason": "second factor not verified"},
+            )
             logout(request)
             return redirect("accounts:login")
         return self.get_response(request)

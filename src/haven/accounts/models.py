@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import datetime
 
@@ -50,8 +51,16 @@ class User(AbstractUser):
     team = models.ForeignKey(
         Team, on_delete=models.PROTECT, related_name="members", null=True, blank=True
     )
+    # One field for the whole name: names do not split into first and last everywhere.
+    full_name = models.CharField(max_length=200, blank=True)
+    # Wrong second-factor codes in a row, kept on the user (not the session) so that
+    # starting a fresh sign-in does not give a guesser a fresh allowance.
+    second_factor_failures = models.PositiveSmallIntegerField(default=0)
 
     REQUIRED_FIELDS = ["role"]
+
+    def get_full_name(self) -> str:
+        return self.full_name or super().get_full_name()
 
     @property
     def role_label(self) -> str:
@@ -78,6 +87,8 @@ class ScopedRecord(models.Model):
 
 
 TOKEN_PREFIX = "hvn_"
+# `hvn_` + 16 hex digits (the key) + `_` + the URL-safe secret (43 characters today).
+_TOKEN_TEXT = re.compile(r"hvn_[0-9a-f]{16}_[A-Za-z0-9_-]{16,128}", re.ASCII)
 
 
 def _digest(secret: str) -> str:
@@ -138,11 +149,10 @@ class ApiToken(models.Model):
     @classmethod
     def find(cls, text: str) -> ApiToken | None:
         """The live token this text names, or None (unknown, wrong secret, expired, revoked)."""
-        if not text.startswith(TOKEN_PREFIX) or len(text) > 200:
+        if not isinstance(text, str) or not _TOKEN_TEXT.fullmatch(text):
+            # Anything else never reaches the database (PostgreSQL refuses NUL bytes, say).
             return None
         key, _, secret = text[len(TOKEN_PREFIX) :].partition("_")
-        if not key or not secret:
-            return None
         token = cls.objects.select_related("agency").filter(key=key).first()
         if token is None or not hmac.compare_digest(token.digest, _digest(secret)):
             return None

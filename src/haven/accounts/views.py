@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from haven.accounts import signin
+from haven.accounts.models import User
 from haven.audit.services import client_ip, record
 from haven.web.ratelimit import RateLimiter
 
@@ -29,8 +30,17 @@ _login_limiter = RateLimiter(settings.HAVEN.login_rate, 60.0)
 
 
 class PasswordForm(forms.Form):
-    username = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autofocus": True}))
-    password = forms.CharField(max_length=1024, widget=forms.PasswordInput)
+    username = forms.CharField(
+        max_length=150,
+        label="User name",
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+    password = forms.CharField(
+        max_length=1024,
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
 
 class CodeForm(forms.Form):
@@ -44,12 +54,15 @@ class CodeForm(forms.Form):
 
 
 def locked_out(
-    request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: Any = None,
 ) -> HttpResponse:
-    """Called by django-axes when an account is locked."""
+    """Called by django-axes' middleware when an account or address is locked."""
     username = ""
     if isinstance(credentials, dict):
         username = str(credentials.get("username", ""))[:150]
+    signin.drop_pending(request)
     record(
         "auth.locked_out",
         request=request,
@@ -57,11 +70,10 @@ def locked_out(
         actor_label=username,
         outcome="denied",
     )
-    minutes = settings.HAVEN.lockout_minutes
     return render(
         request,
         "accounts/locked.html",
-        {"minutes": minutes},
+        {"minutes": settings.HAVEN.lockout_minutes},
         status=403,
     )
 
@@ -69,6 +81,7 @@ def locked_out(
 def _too_many(request: HttpRequest) -> HttpResponse | None:
     if _login_limiter.allow(client_ip(request) or "unknown"):
         return None
+    record("auth.rate_limited", request=request, outcome="denied", detail={"path": request.path})
     response = render(request, "accounts/rate_limited.html", status=429)
     response["Retry-After"] = str(_login_limiter.retry_after())
     return response
@@ -79,6 +92,7 @@ def _too_many(request: HttpRequest) -> HttpResponse | None:
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
+    next_url = signin.safe_next(request, request.POST.get("next") or request.GET.get("next"))
     form = PasswordForm(request.POST or None)
     if request.method == "POST":
         limited = _too_many(request)
@@ -89,9 +103,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 request, form.cleaned_data["username"], form.cleaned_data["password"]
             )
             if user is not None:
-                next_url = request.GET.get("next", "")
-                if next_url.startswith("/") and not next_url.startswith("//"):
-                    request.session["haven_next"] = next_url
+                if next_url:
+                    request.session[_NEXT_KEY] = next_url
                 if signin.confirmed_device(user) is not None:
                     return redirect("accounts:second-factor")
                 if user.needs_second_factor:
@@ -99,11 +112,37 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 signin.finish(request, user, None)
                 return redirect(_next(request))
             form.add_error(None, "Wrong user name or password.")
-    return render(request, "accounts/login.html", {"form": form})
+    return render(request, "accounts/login.html", {"form": form, "next": next_url or ""})
+
+
+_NEXT_KEY = "haven_next"
 
 
 def _next(request: HttpRequest) -> str:
-    return str(request.session.pop("haven_next", "") or settings.LOGIN_REDIRECT_URL)
+    wanted = signin.safe_next(request, request.session.pop(_NEXT_KEY, None))
+    return wanted or str(settings.LOGIN_REDIRECT_URL)
+
+
+def _code_step(
+    request: HttpRequest, user: User, device: TOTPDevice, form: CodeForm
+) -> HttpResponse | bool:
+    """Handle a posted code: True when accepted, a response when the sign-in is over
+    (locked, or back to the password step), False to show the form again with its error."""
+    if signin.is_locked_for(request, user.get_username()):
+        return locked_out(request, None, {"username": user.get_username()})
+    if not form.is_valid():
+        return False
+    outcome = signin.check_code(request, user, device, form.cleaned_data["code"])
+    if outcome is signin.CodeOutcome.ACCEPTED:
+        return True
+    if outcome is signin.CodeOutcome.RESTART:
+        messages.error(request, "Too many wrong codes. Sign in again with your password.")
+        return redirect("accounts:login")
+    if outcome is signin.CodeOutcome.THROTTLED:
+        form.add_error("code", "Too many wrong codes: wait a few seconds, then try again.")
+    else:
+        form.add_error("code", "That code is not valid (or was already used). Try the next one.")
+    return False
 
 
 @never_cache
@@ -118,17 +157,12 @@ def second_factor(request: HttpRequest) -> HttpResponse:
         limited = _too_many(request)
         if limited is not None:
             return limited
-        if form.is_valid() and signin.verify_code(device, form.cleaned_data["code"]):
+        step = _code_step(request, user, device, form)
+        if isinstance(step, HttpResponse):
+            return step
+        if step:
             signin.finish(request, user, device)
             return redirect(_next(request))
-        record(
-            "auth.second_factor",
-            request=request,
-            actor=f"user:{user.pk}",
-            actor_label=user.get_username(),
-            outcome="failed",
-        )
-        form.add_error("code", "That code is not valid (or was already used). Try the next one.")
     return render(request, "accounts/second_factor.html", {"form": form})
 
 
@@ -150,8 +184,14 @@ def enroll(request: HttpRequest) -> HttpResponse:
     if device is None:
         device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
     form = CodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if signin.verify_code(device, form.cleaned_data["code"]):
+    if request.method == "POST":
+        limited = _too_many(request)
+        if limited is not None:
+            return limited
+        step = _code_step(request, user, device, form)
+        if isinstance(step, HttpResponse):
+            return step
+        if step:
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             record(
@@ -165,7 +205,6 @@ def enroll(request: HttpRequest) -> HttpResponse:
             signin.finish(request, user, device)
             messages.success(request, "Second factor set up.")
             return redirect(_next(request))
-        form.add_error("code", "That code does not match; check the time on your device.")
     secret = base64.b32encode(device.bin_key).decode().rstrip("=")
     return render(
         request,
