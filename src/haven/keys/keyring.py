@@ -135,13 +135,19 @@ class KeyRing:
             secret = base64.b64decode(path.read_bytes().strip(), validate=True)
         except (binascii.Error, OSError) as exc:
             raise KeyRingError(f"{path}: unreadable key file ({exc})") from None
-        if len(secret) != 32 or not key_id:
-            raise KeyRingError(f"{path}: not a Haven key file")
+        if not key_id:
+            raise KeyRingError(f"{path}: not a Haven key file (its name has no key id)")
+        if len(secret) != 32:
+            raise KeyRingError(
+                f"{path}: not a Haven key file (a key is 32 bytes, this holds {len(secret)}); "
+                "restore it from the keys backup"
+            )
         if path.stat().st_mode & 0o077:
             path.chmod(0o600)
         return created, key_id, secret
 
     def _load(self) -> None:
+        state = self._folder_state()
         masters = [MasterKey(k, c, s) for c, k, s in map(self._read, self._files("master"))]
         signers = [NodeSigningKey(k, c, s) for c, k, s in map(self._read, self._files("signing"))]
         if not masters or not signers:
@@ -153,6 +159,30 @@ class KeyRing:
         self._signers = {k.id: k for k in signers}
         self.master = masters[-1]
         self.signing = signers[-1]
+        self._state = state
+
+    def _folder_state(self) -> tuple[int, int]:
+        """When the key folders last changed: adding a key (rotation) changes it."""
+        stamps = []
+        for kind in ("master", "signing"):
+            try:
+                stamps.append((self.folder / kind).stat().st_mtime_ns)
+            except OSError:
+                stamps.append(0)
+        return stamps[0], stamps[1]
+
+    def refresh(self, *, force: bool = False) -> bool:
+        """Reload when another process rotated a key since (or when `force`d); True when the
+        folder was read again.
+
+        Several server workers and the `haven keys rotate` command share one folder: each
+        picks up a new active key on its next signature or encryption, and a ciphertext or
+        signature by a key it has not seen yet triggers a reload instead of a failure.
+        """
+        if not force and self._folder_state() == self._state:
+            return False
+        self._load()
+        return True
 
     def _new_master(self) -> MasterKey:
         key = MasterKey(secrets.token_hex(8), _stamp(), secrets.token_bytes(32))
@@ -197,6 +227,7 @@ class KeyRing:
         `associated` binds the ciphertext to its context (a record id, a purpose), so a
         ciphertext copied onto another record fails to decrypt.
         """
+        self.refresh()
         key = self.master
         nonce = secrets.token_bytes(_NONCE)
         header = _CIPHER_VERSION + key.id.encode()
@@ -211,6 +242,8 @@ class KeyRing:
         start = len(_CIPHER_VERSION)
         key_id = blob[start : start + 16].decode("ascii", "replace")
         key = self._masters.get(key_id)
+        if key is None and self.refresh(force=True):
+            key = self._masters.get(key_id)
         if key is None:
             raise KeyRingError(f"ciphertext was made with master key {key_id}, which is not here")
         header = blob[: start + 16]
@@ -225,11 +258,14 @@ class KeyRing:
     # -- signatures -------------------------------------------------------------------------
     def sign(self, message: bytes) -> tuple[str, bytes]:
         """(key id, Ed25519 signature) with the active signing key."""
+        self.refresh()
         key = self.signing
         return key.id, bytes(SigningKey(key.seed).sign(message).signature)
 
     def public_key(self, key_id: str) -> bytes:
         key = self._signers.get(key_id)
+        if key is None and self.refresh(force=True):
+            key = self._signers.get(key_id)
         if key is None:
             raise SignatureInvalid(f"signing key {key_id} is not one of this node's keys")
         return key.public_key
