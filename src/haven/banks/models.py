@@ -9,7 +9,17 @@ from django.utils import timezone
 
 from haven.accounts.models import ScopedRecord
 
-__all__ = ["Bank", "BankChange", "BankEntry", "LookupCounter"]
+__all__ = [
+    "CHANGE_KINDS",
+    "CLASSIFICATIONS",
+    "CLASSIFICATION_SCHEMES",
+    "MAX_THRESHOLD",
+    "SIGNAL_CHOICES",
+    "Bank",
+    "BankChange",
+    "BankEntry",
+    "LookupCounter",
+]
 
 SIGNAL_CHOICES = [
     ("pdq", "PDQ (image or video frame)"),
@@ -98,13 +108,28 @@ class BankEntry(models.Model):
         return bytes(self.hash).hex()
 
 
+CHANGE_KINDS = [
+    ("entry", "one entry added, enabled or disabled"),
+    ("range", "entries with ids entry_from..entry_to added (an import batch)"),
+    ("settings", "the bank's own settings changed (threshold, allow-list, enabled, name)"),
+    ("reload", "anything may have changed: reload the bank's entries"),
+]
+
+
 class BankChange(models.Model):
-    """Something that changes what matches: the matchers replay these by ascending id."""
+    """Something that changes what matches: the matchers replay these by ascending id.
+
+    `kind` tells a matcher how little it may reload: one entry, a range of new entry ids,
+    the bank's settings, or the whole bank (the default, always correct).
+    """
 
     bank = models.ForeignKey(Bank, on_delete=models.CASCADE, related_name="+")
     entry = models.ForeignKey(
         BankEntry, on_delete=models.CASCADE, related_name="+", null=True, blank=True
     )
+    kind = models.CharField(max_length=8, choices=CHANGE_KINDS, default="reload")
+    entry_from = models.BigIntegerField(null=True, blank=True)
+    entry_to = models.BigIntegerField(null=True, blank=True)
     at = models.DateTimeField(default=timezone.now)
 
 
