@@ -18,7 +18,14 @@ from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from haven.accounts.roles import ROLE_PERMISSIONS, ROLE_REACH, TOKEN_SCOPES, Reach, Role
+from haven.accounts.roles import (
+    PERMISSIONS,
+    ROLE_PERMISSIONS,
+    ROLE_REACH,
+    TOKEN_SCOPES,
+    Reach,
+    Role,
+)
 
 __all__ = [
     "PermissionDenied",
@@ -29,6 +36,7 @@ __all__ = [
     "principal_for_user",
     "principal_of",
     "require",
+    "system_principal",
     "visible",
 ]
 
@@ -44,7 +52,7 @@ class PermissionDenied(Exception):
 class Principal:
     """Who is acting, reduced to what checks need; also what the audit log records."""
 
-    kind: str  # "user" or "token"
+    kind: str  # "user", "token", or "system" (the `haven` command, set-up scripts)
     id: int
     label: str
     permissions: frozenset[str]
@@ -54,7 +62,9 @@ class Principal:
 
     @property
     def actor(self) -> str:
-        """How the audit log names this principal: `user:12` or `token:3`."""
+        """How the audit log names this principal: `user:12`, `token:3` or `system:cli`."""
+        if self.kind == "system":
+            return f"system:{self.label}"
         return f"{self.kind}:{self.id}"
 
     @property
@@ -83,6 +93,15 @@ def principal_for_user(user: Any) -> Principal | None:
 def principal_for_token(token: Any) -> Principal:
     scopes = frozenset(s for s in token.scopes if s in TOKEN_SCOPES)
     return Principal("token", token.pk, token.name, scopes, Reach.AGENCY, token.agency_id)
+
+
+def system_principal(agency_id: int = 0, label: str = "cli") -> Principal:
+    """The principal of the `haven` command: every permission, reach ALL.
+
+    `agency_id` is where the records it creates belong; the audit log names it
+    `system:<label>`.
+    """
+    return Principal("system", 0, label, frozenset(PERMISSIONS), Reach.ALL, agency_id)
 
 
 def principal_of(request: HttpRequest) -> Principal | None:

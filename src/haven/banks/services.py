@@ -22,8 +22,13 @@ from django.db.models import Count, Field, Max, Min, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
-from haven.accounts.permissions import Principal, check, get_visible_or_404, visible
-from haven.accounts.roles import PERMISSIONS, Reach
+from haven.accounts.permissions import (
+    Principal,
+    check,
+    get_visible_or_404,
+    system_principal,
+    visible,
+)
 from haven.audit.services import record
 from haven.banks.models import (
     CLASSIFICATION_SCHEMES,
@@ -51,7 +56,6 @@ __all__ = [
     "BankError",
     "ImportResult",
     "add_entry",
-    "audit_actor",
     "create_bank",
     "export_bank",
     "get_bank",
@@ -109,20 +113,6 @@ class ImportResult:
 # -- principals and audit -------------------------------------------------------------------
 
 
-def system_principal(agency_id: int = 0, label: str = "cli") -> Principal:
-    """The principal of the `haven` command: every permission, reach ALL.
-
-    `agency_id` is where the banks it creates belong; the audit log names it
-    `system:<label>` (see `audit_actor`).
-    """
-    return Principal("system", 0, label, frozenset(PERMISSIONS), Reach.ALL, agency_id)
-
-
-def audit_actor(principal: Principal) -> str | None:
-    """How the audit log names a principal when `Principal.actor` would not say it well."""
-    return f"system:{principal.label}" if principal.kind == "system" else None
-
-
 def _audit(
     action: str,
     principal: Principal,
@@ -136,7 +126,6 @@ def _audit(
         action,
         request=request,
         principal=principal,
-        actor=audit_actor(principal),
         target_type=target_type,
         target_id=target_id,
         outcome=outcome,

@@ -18,8 +18,8 @@ from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from haven.accounts.models import Agency, Team, User
-from haven.accounts.permissions import Principal
-from haven.accounts.roles import ROLE_LABELS, ROLE_PERMISSIONS, Reach, Role
+from haven.accounts.permissions import system_principal
+from haven.accounts.roles import ROLE_LABELS, Role
 from haven.banks.models import Bank
 from haven.index.formats import write_hash_list
 
@@ -93,7 +93,7 @@ def setup_demo(folder: Path, *, small: bool) -> DemoSetup:
         Agency.objects.get_or_create(name=DEMO_OTHER_AGENCY, defaults={"country": "ZZ"})
         team, _ = Team.objects.get_or_create(agency=agency, name="Demo analysts")
         users = _demo_users(agency, team)
-    system = _demo_principal(agency)
+    system = system_principal(agency.pk, "demo")
     bank = Bank.objects.filter(agency=agency, name=DEMO_BANK).first()
     if bank is None:
         bank = services.create_bank(
@@ -114,10 +114,3 @@ def setup_demo(folder: Path, *, small: bool) -> DemoSetup:
             is_allow_list=True,
         )
     return DemoSetup(users, bank.pk, bank.entries.count(), corpus, expected)
-
-
-def _demo_principal(agency: Agency) -> Principal:
-    """The set-up acts as the command line does, inside the demo agency."""
-    return Principal(
-        "system", 0, "demo set-up", ROLE_PERMISSIONS[Role.ADMINISTRATOR], Reach.ALL, agency.pk
-    )
