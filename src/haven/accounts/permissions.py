@@ -126,7 +126,10 @@ def reach_filter(principal: Principal) -> Q:
     if principal.reach is Reach.AGENCY:
         return Q(agency_id=principal.agency_id)
     if principal.reach is Reach.TEAM and principal.team_id is not None:
-        return Q(agency_id=principal.agency_id, team_id=principal.team_id)
+        # A record of no team belongs to the agency as a whole (banks, unassigned records).
+        return Q(agency_id=principal.agency_id) & (
+            Q(team_id=principal.team_id) | Q(team_id__isnull=True)
+        )
     if principal.user_id is None:
         return Q(pk__in=[])
     return Q(agency_id=principal.agency_id, owner_id=principal.user_id)

@@ -95,10 +95,12 @@ def pin_node(
         key = parse_public_key(public_key_hex)
         expected = fingerprint_of(key)
         if normalize_fingerprint(fingerprint) != expected:
+            # The right fingerprint is deliberately not shown: copying it from here would
+            # skip the out-of-band check that pinning exists for.
             raise PinError(
                 "the fingerprint you entered does not match this public key, so it was not "
-                f"pinned. The key's fingerprint is {expected}; check the key and the "
-                "fingerprint with the other node's administrator again"
+                "pinned; check the key and the fingerprint with the other node's "
+                "administrator again, by a channel other than the one the key came through"
             )
         pin = _store_pin(principal, name, key, expected, note.strip())
     except PinError as exc:
