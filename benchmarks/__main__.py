@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import bench_hashing, bench_index, bench_robustness
+from benchmarks import bench_api, bench_hashing, bench_index, bench_robustness
 
 
 def main() -> int:
     status = 0
-    for bench in (bench_robustness, bench_hashing, bench_index):
+    for bench in (bench_robustness, bench_hashing, bench_index, bench_api):
         status |= bench.main([])
     return status
 

@@ -268,6 +268,9 @@ def revoke_token(token: ApiToken, by: Actor) -> bool:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         by.audit("token.revoke", target_type="token", target_id=token.pk)
+    from haven.accounts.api_auth import forget_cached_tokens
+
+    forget_cached_tokens()
     return True
 
 

@@ -167,8 +167,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
 
 
 def _qr_data_uri(url: str) -> str:
-    svg = segno.make(url, error="m").svg_inline(scale=4)
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    return str(segno.make(url, error="m").svg_data_uri(scale=4))
 
 
 @never_cache

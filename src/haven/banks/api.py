@@ -839,7 +839,7 @@ _TEXT = {"content": {"text/plain": {"schema": {"type": "string"}}}}
     summary="Export a bank as a hash list",
     openapi_extra={
         "responses": {
-            "200": {
+            200: {
                 "description": "the hash list",
                 "content": {
                     "text/csv": {"schema": {"type": "string"}},

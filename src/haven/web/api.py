@@ -6,12 +6,28 @@ its router here. Failures share one error shape (`haven.web.errors`).
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.http import HttpRequest
 from ninja import NinjaAPI
+from ninja.parser import Parser
 
 from haven.accounts.api_auth import TokenAuth
 from haven.web.errors import install_error_handlers
 
 __all__ = ["api"]
+
+
+class ObjectBodyParser(Parser):
+    """JSON bodies must be objects: ninja would read `[]` or `42` as an object whose every
+    field has its default, and answer as if the client had asked for nothing."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        data = super().parse_body(request)
+        if not isinstance(data, dict):
+            raise ValueError("the request body is not a JSON object")
+        return data
+
 
 api = NinjaAPI(
     title="Haven API",
@@ -21,6 +37,7 @@ api = NinjaAPI(
         "tokens come from `haven token create` or the token administration page."
     ),
     urls_namespace="api",
+    parser=ObjectBodyParser(),
     auth=TokenAuth(),
     docs_url="/docs",
     openapi_url="/openapi.json",

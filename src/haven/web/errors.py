@@ -102,7 +102,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         code = {400: "invalid_request", 405: "method_not_allowed", 413: "too_large"}
-        return _answer(api, request, exc.status_code, code.get(exc.status_code, "error"), str(exc))
+        message = str(exc)
+        if message.startswith("Cannot parse request body"):  # ninja's words, for any cause
+            message = "the request body must be a JSON object"
+        return _answer(api, request, exc.status_code, code.get(exc.status_code, "error"), message)
 
     @api.exception_handler(Exception)
     def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:

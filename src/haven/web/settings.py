@@ -101,6 +101,10 @@ def _database(config: HavenConfig) -> dict[str, Any]:
             "NAME": db.name,
             # One writer at a time, readers never blocked; FULL sync: an acknowledged write
             # survives a power cut, not only a crash of the process.
+            # Connections are kept (per thread) between requests: opening one and running
+            # its PRAGMAs cost more than a whole hash lookup batch's overhead.
+            "CONN_MAX_AGE": 600,
+            "CONN_HEALTH_CHECKS": True,
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,

@@ -1,0 +1,150 @@
+"""The records the permission matrix points its URLs at: two agencies, each with its own.
+
+Agency A holds the people the matrix signs in as (one per role, all in team "Team A")
+and its records; agency B holds records nobody in A may see, so a URL with a B record's
+id checks that reach answers 404 (existence not disclosed), not 403.
+
+The expectation file names records symbolically (`bank_a`, `entry_b.external_id`); this
+module builds them and resolves the names. It imports models to *build* records, never
+anything that says who may do what: the expectations stay hand-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Model
+from django.utils import timezone
+from tests.accounts.helpers import make_user
+
+from haven.accounts.models import Agency, ApiToken, Team, User
+from haven.accounts.roles import Role
+
+__all__ = ["World", "build_world", "issue_token"]
+
+
+def _pdq(seed: str) -> bytes:
+    """A deterministic 32-byte stand-in for a PDQ hash (benign, made up)."""
+    return hashlib.sha256(seed.encode()).digest()
+
+
+@dataclass
+class World:
+    """Named records and the people who act on them."""
+
+    records: dict[str, Model] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+
+    def resolve(self, value: Any) -> Any:
+        """`"bank_a"` → its pk; `"bank_a.name"` → that attribute; other values as given.
+
+        A string starting with `=` is a literal (`"=bank_a"` is the text "bank_a").
+        """
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        if isinstance(value, dict):
+            return {key: self.resolve(item) for key, item in value.items()}
+        if not isinstance(value, str):
+            return value
+        if value.startswith("="):
+            return value[1:]
+        name, _, attribute = value.partition(".")
+        if name not in self.records:
+            return value
+        record = self.records[name]
+        if not attribute:
+            return record.pk
+        found = getattr(record, attribute)
+        return bytes(found).hex() if isinstance(found, bytes | memoryview) else found
+
+
+def _bank(agency: Agency, team: Team | None, owner: User | None, name: str) -> Model:
+    from haven.banks.models import Bank
+
+    return Bank.objects.create(
+        name=name,
+        description="benign test bank",
+        source="permission matrix",
+        agency=agency,
+        team=team,
+        owner=owner,
+        created_by=owner,
+    )
+
+
+def _entry(bank: Model, external_id: str, user: User | None) -> Model:
+    from haven.banks.models import BankEntry
+
+    return BankEntry.objects.create(
+        bank=bank,
+        signal_type="pdq",
+        hash=_pdq(external_id),
+        external_id=external_id,
+        source_list="matrix",
+        classification="B2",
+        added_by=user,
+    )
+
+
+def _pinned(name: str, seed: str, user: User | None) -> Model:
+    from haven.exchange.models import PinnedNode
+
+    key = _pdq(seed).hex()
+    return PinnedNode.objects.create(
+        name=name,
+        public_key=key,
+        key_id=key[:16],
+        fingerprint=":".join(key[i : i + 4] for i in range(0, 40, 4)),
+        pinned_by=user,
+    )
+
+
+def build_world() -> World:
+    """Agencies A and B with users, banks, entries, tokens and a pinned node."""
+    world = World()
+    agency_a = Agency.objects.create(name="Agency A", country="ZZ")
+    agency_b = Agency.objects.create(name="Agency B", country="ZZ")
+    team_a = Team.objects.create(agency=agency_a, name="Team A")
+    team_b = Team.objects.create(agency=agency_b, name="Team B")
+    world.records.update(agency_a=agency_a, agency_b=agency_b, team_a=team_a, team_b=team_b)
+
+    for role in Role:
+        world.users[role.value] = make_user(
+            role, agency=agency_a, team=team_a, username=f"a-{role.value}"
+        )
+    author_a = world.users[Role.AUTHORITY_ANALYST.value]
+    author_b = make_user(Role.AUTHORITY_ANALYST, agency=agency_b, team=team_b, username="b-author")
+    # Users as records (user administration pages): one in each agency.
+    world.records["user_a"] = make_user(
+        Role.PROVIDER_ANALYST, agency=agency_a, team=team_a, username="a-subject"
+    )
+    world.records["user_b"] = author_b
+
+    bank_a = _bank(agency_a, team_a, author_a, "Bank A")
+    bank_b = _bank(agency_b, team_b, author_b, "Bank B")
+    world.records.update(bank_a=bank_a, bank_b=bank_b)
+    world.records["entry_a"] = _entry(bank_a, "a-0001", author_a)
+    world.records["entry_b"] = _entry(bank_b, "b-0001", author_b)
+
+    admin_a = world.users[Role.ADMINISTRATOR.value]
+    token_a, _ = ApiToken.issue("Token A", ["match"], agency_a, created_by=admin_a)
+    token_b, _ = ApiToken.issue("Token B", ["match"], agency_b, created_by=None)
+    world.records.update(token_a=token_a, token_b=token_b)
+    world.records["pinned_a"] = _pinned("Node A", "pinned-a", admin_a)
+    return world
+
+
+def issue_token(world: World, name: str, scopes: list[str]) -> str:
+    """A token of agency A named after its principal; `token_revoked`/`_expired` are dead."""
+    agency_a = world.records["agency_a"]
+    assert isinstance(agency_a, Agency)
+    token, text = ApiToken.issue(f"matrix {name}", scopes, agency_a)
+    if name == "token_revoked":
+        ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
+    elif name == "token_expired":
+        past = timezone.now() - timedelta(minutes=5)
+        ApiToken.objects.filter(pk=token.pk).update(expires_at=past)
+    return text
