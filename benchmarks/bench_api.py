@@ -848,9 +848,11 @@ def engine_floor(db: NDArray[np.uint8], pool: Pool) -> dict[str, Any]:
     shared virtual machine the cost of this memory-bound search drifts over minutes.
     """
     from haven.index.mih import MultiIndexHash
+    from haven.web.config import load_config
 
     started = time.perf_counter()
-    index = MultiIndexHash(db)
+    # The plan the server's matcher makes: the same memory budget per hash.
+    index = MultiIndexHash(db, bytes_per_hash=load_config().index_bytes_per_hash)
     build_s = time.perf_counter() - started
     batches = [
         pool.hashes[lo : lo + pool.batch]

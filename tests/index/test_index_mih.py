@@ -1153,3 +1153,40 @@ def test_other_bad_arguments() -> None:
     with pytest.raises(IndexError):
         index.hash_of(-1)
     assert not index.is_live(-1) and not index.is_live(2)
+
+
+@pytest.mark.parametrize("budget", [64, 128, 160, 256, 1024])
+@pytest.mark.parametrize("n", [10**4, 10**6, 3 * 10**6, 10**7])
+def test_the_memory_budget_bounds_the_plan(n: int, budget: int) -> None:
+    plan = plan_tables(n, bytes_per_hash=budget)
+    offsets = 4 * sum(2**bits + 1 for _, bits in plan)
+    per_hash = 32 + 1 + 4 * len(plan) + offsets / n
+    assert len(plan) == 16 or per_hash <= budget
+    # A larger budget never buys shorter keys.
+    assert len(plan_tables(n, bytes_per_hash=budget * 2)) <= len(plan)
+
+
+def test_the_calibrated_plans_at_one_million() -> None:
+    # Measured on clustered lists at 1M (BENCHMARKS.md): 14 tables within 128 B/hash,
+    # 12 (about 1.7x faster) within the matcher's 256.
+    assert len(plan_tables(10**6)) == 14
+    assert len(plan_tables(10**6, bytes_per_hash=256)) == 12
+
+
+@pytest.mark.slow
+def test_the_budget_survives_merges_compaction_and_files(tmp_path: Path) -> None:
+    rng = np.random.default_rng(31)
+    db = rng.integers(0, 256, (1_000_000, 32), dtype=np.uint8)
+    wide = plan_tables(10**6, bytes_per_hash=256)
+    assert wide != plan_tables(10**6)  # so keeping the budget is visible
+    index = MultiIndexHash(db[:990_000], bytes_per_hash=256, delta_limit=5_000)
+    index.add(db[990_000:])  # two merges, each replanned with the same budget
+    assert index.plan == wide
+    compact, _ = index.compacted()
+    assert compact.plan == wide
+    index.save(tmp_path / "i.hvi")
+    loaded, _ = MultiIndexHash.load(tmp_path / "i.hvi")
+    loaded.add(rng.integers(0, 256, (5_000, 32), dtype=np.uint8))  # merges after loading
+    assert loaded.plan == plan_tables(len(loaded), bytes_per_hash=256) == wide
+    with pytest.raises(ValueError, match="bytes_per_hash"):
+        MultiIndexHash(db[:10], bytes_per_hash=0)

@@ -33,6 +33,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import numpy as np
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -199,7 +200,7 @@ class _State:
 
     def __init__(self, banks: dict[int, _BankInfo]) -> None:
         self.banks = banks
-        self.mih = MultiIndexHash()
+        self.mih = MultiIndexHash(bytes_per_hash=settings.HAVEN.index_bytes_per_hash)
         capacity = 1024
         self.slot_entry = np.zeros(capacity, dtype=np.int64)
         self.slot_bank = np.zeros(capacity, dtype=np.int64)
@@ -237,7 +238,7 @@ class _State:
             elif signal in EXACT_SIGNALS:
                 state._add_exact(pk, bank, signal, _bytes(digest))
         array = np.frombuffer(b"".join(pdq), dtype=np.uint8).reshape(-1, 32)
-        state.mih = MultiIndexHash(array)
+        state.mih = MultiIndexHash(array, bytes_per_hash=settings.HAVEN.index_bytes_per_hash)
         n = len(pdq)
         capacity = max(1024, n + n // 4)
         state.slot_entry = np.zeros(capacity, dtype=np.int64)

@@ -119,19 +119,22 @@ def _plan_thresholds(plan: TablePlan, n: int, radius: int) -> tuple[list[int], f
     return thresholds, cost
 
 
-def plan_tables(n: int, radius: int = 31) -> TablePlan:
+def plan_tables(
+    n: int, radius: int = 31, bytes_per_hash: int = _BYTES_PER_HASH_BUDGET
+) -> TablePlan:
     """How many tables, of how many bits, suit an index of n hashes searched at `radius`.
 
     Candidates are the tables from 11 (23-24-bit keys) to 16 (16-bit keys) whose memory fits
-    the budget (16 tables always do: their offsets are a fixed 4 MiB); the cheapest by the
-    cost model wins.
+    `bytes_per_hash` (16 tables always do: their offsets are a fixed 4 MiB); the cheapest
+    by the cost model wins. A larger budget buys longer keys, which pay most on real,
+    clustered hash lists, whose short-key buckets are lumpy.
     """
     best_plan, best_cost = _split_bits(16), math.inf
     for tables in range(11, 17):
         plan = _split_bits(tables)
         offsets = sum(2**bits + 1 for _, bits in plan) * 4
         per_hash = HASH_BYTES + 1 + 4 * tables + offsets / max(n, 1)
-        if tables != 16 and per_hash > _BYTES_PER_HASH_BUDGET:
+        if tables != 16 and per_hash > bytes_per_hash:
             continue
         _, cost = _plan_thresholds(plan, n, radius)
         if cost < best_cost:
@@ -240,7 +243,8 @@ class MultiIndexHash:
 
     Entries are identified by *slots*: consecutive integers in order of addition, stable
     for the life of the index (removal leaves a tombstone; `compacted` renumbers).
-    `tables` fixes the number of tables (11-16) instead of planning it from the size.
+    `tables` fixes the number of tables (11-16) instead of planning it from the size;
+    `bytes_per_hash` is the planner's memory budget (default 128), kept for later merges.
     """
 
     def __init__(
@@ -249,11 +253,15 @@ class MultiIndexHash:
         *,
         delta_limit: int = 16384,
         tables: int | None = None,
+        bytes_per_hash: int = _BYTES_PER_HASH_BUDGET,
     ):
         if tables is not None and not 11 <= tables <= 16:
             raise ValueError(f"tables must be 11..16, got {tables}")
+        if bytes_per_hash < 1:
+            raise ValueError(f"bytes_per_hash must be positive, got {bytes_per_hash}")
         self.delta_limit = delta_limit
         self._fixed_tables = tables
+        self._bytes_per_hash = bytes_per_hash
         given = hashes if hashes is not None else np.empty((0, HASH_BYTES), np.uint8)
         # A private copy: the caller changing its array must not desynchronise the tables.
         main = as_hash_array(given).copy()
@@ -265,7 +273,11 @@ class MultiIndexHash:
 
     def _index(self, main: NDArray[np.uint8]) -> None:
         n = main.shape[0]
-        self._plan = _split_bits(self._fixed_tables) if self._fixed_tables else plan_tables(n)
+        self._plan = (
+            _split_bits(self._fixed_tables)
+            if self._fixed_tables
+            else plan_tables(n, bytes_per_hash=self._bytes_per_hash)
+        )
         self._main = main
         self._offsets, self._postings = _build_tables(main, self._plan)
         self._search_plans: dict[
@@ -362,7 +374,10 @@ class MultiIndexHash:
         mapping = np.full(self.slots, -1, dtype=np.int64)
         mapping[keep] = np.arange(int(keep.sum()), dtype=np.int64)
         compact = MultiIndexHash(
-            everything[keep], delta_limit=self.delta_limit, tables=self._fixed_tables
+            everything[keep],
+            delta_limit=self.delta_limit,
+            tables=self._fixed_tables,
+            bytes_per_hash=self._bytes_per_hash,
         )
         return compact, mapping
 
@@ -454,6 +469,7 @@ class MultiIndexHash:
             "delta_limit": self.delta_limit,
             "plan": [list(t) for t in self._plan],
             "fixed_tables": self._fixed_tables,
+            "bytes_per_hash": self._bytes_per_hash,
         }
         _write_sections(Path(path), sections, meta)
 
@@ -470,6 +486,8 @@ class MultiIndexHash:
             index.delta_limit = int(meta.get("delta_limit", 16384))  # type: ignore[call-overload]
             fixed = meta.get("fixed_tables")
             index._fixed_tables = int(fixed) if fixed is not None else None  # type: ignore[call-overload]
+            budget = meta.get("bytes_per_hash", _BYTES_PER_HASH_BUDGET)
+            index._bytes_per_hash = int(budget)  # type: ignore[call-overload]
             index._plan = plan
             index._main = hashes  # type: ignore[assignment]
             index._offsets = sections["offsets"]  # type: ignore[assignment]

@@ -115,6 +115,12 @@ SETTINGS: tuple[Setting, ...] = (
         "how long a locked account stays locked",
     ),
     Setting(
+        "HAVEN_INDEX_BYTES_PER_HASH",
+        "index_bytes_per_hash",
+        "256",
+        "memory the matcher's index may spend per PDQ hash (more buys faster lookups)",
+    ),
+    Setting(
         "HAVEN_AUDIT_CHECKPOINT_EVERY",
         "audit_checkpoint_every",
         "100",
@@ -219,6 +225,7 @@ class HavenConfig:
     login_rate: int
     lockout_failures: int
     lockout_minutes: int
+    index_bytes_per_hash: int
     audit_checkpoint_every: int
 
     @property
@@ -292,6 +299,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> HavenConfig:
         login_rate=_integer("HAVEN_LOGIN_RATE", raw("HAVEN_LOGIN_RATE"), 1),
         lockout_failures=_integer("HAVEN_LOCKOUT_FAILURES", raw("HAVEN_LOCKOUT_FAILURES"), 1),
         lockout_minutes=_integer("HAVEN_LOCKOUT_MINUTES", raw("HAVEN_LOCKOUT_MINUTES"), 1),
+        index_bytes_per_hash=_integer(
+            "HAVEN_INDEX_BYTES_PER_HASH", raw("HAVEN_INDEX_BYTES_PER_HASH"), 64
+        ),
         audit_checkpoint_every=_integer(
             "HAVEN_AUDIT_CHECKPOINT_EVERY", raw("HAVEN_AUDIT_CHECKPOINT_EVERY"), 1
         ),
