@@ -28,13 +28,16 @@ from haven.accounts.roles import (
 )
 
 __all__ = [
+    "SCOPED_RECORD",
     "PermissionDenied",
     "Principal",
+    "ReachFields",
     "check",
     "get_visible_or_404",
     "principal_for_token",
     "principal_for_user",
     "principal_of",
+    "reach_filter",
     "require",
     "system_principal",
     "visible",
@@ -119,24 +122,44 @@ def check(principal: Principal | None, permission: str) -> Principal:
     return principal
 
 
-def reach_filter(principal: Principal) -> Q:
-    """The records a principal sees, as a filter on ScopedRecord's agency/team/owner."""
+@dataclass(frozen=True, slots=True)
+class ReachFields:
+    """Where a model keeps what reach reads: its agency, team and owner (None: it has none).
+
+    ScopedRecord's fields are the default; people, agencies, teams and tokens name theirs.
+    """
+
+    agency: str = "agency_id"
+    team: str | None = "team_id"
+    owner: str | None = "owner_id"
+
+
+SCOPED_RECORD = ReachFields()
+
+
+def reach_filter(principal: Principal, fields: ReachFields = SCOPED_RECORD) -> Q:
+    """The records a principal sees, as a filter on the model's agency/team/owner fields."""
     if principal.reach is Reach.ALL:
         return Q()
+    agency = Q(**{fields.agency: principal.agency_id})
     if principal.reach is Reach.AGENCY:
-        return Q(agency_id=principal.agency_id)
+        return agency
     if principal.reach is Reach.TEAM and principal.team_id is not None:
+        if fields.team is None:
+            return agency
         # A record of no team belongs to the agency as a whole (banks, unassigned records).
-        return Q(agency_id=principal.agency_id) & (
-            Q(team_id=principal.team_id) | Q(team_id__isnull=True)
+        return agency & (
+            Q(**{fields.team: principal.team_id}) | Q(**{f"{fields.team}__isnull": True})
         )
-    if principal.user_id is None:
+    if principal.user_id is None or fields.owner is None:
         return Q(pk__in=[])
-    return Q(agency_id=principal.agency_id, owner_id=principal.user_id)
+    return agency & Q(**{fields.owner: principal.user_id})
 
 
-def visible(queryset: QuerySet[M], principal: Principal) -> QuerySet[M]:
-    return queryset.filter(reach_filter(principal))
+def visible(
+    queryset: QuerySet[M], principal: Principal, fields: ReachFields = SCOPED_RECORD
+) -> QuerySet[M]:
+    return queryset.filter(reach_filter(principal, fields))
 
 
 def get_visible_or_404(queryset: QuerySet[M], principal: Principal, **lookup: Any) -> M:

@@ -23,8 +23,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from haven.accounts import signin
 from haven.accounts.models import TOKEN_PREFIX, Agency, ApiToken, Team, User
-from haven.accounts.permissions import Principal
-from haven.accounts.roles import TOKEN_SCOPES, Reach, Role
+from haven.accounts.permissions import Principal, ReachFields, visible
+from haven.accounts.roles import TOKEN_SCOPES, Role
 from haven.audit.services import record
 
 __all__ = [
@@ -68,39 +68,29 @@ class Actor:
 CLI_ACTOR = Actor(actor="system:cli", label="haven command")
 
 
-# Reach: what an administrator sees. Administrators have reach ALL; a narrower reach (a
-# future agency administrator) sees its own agency's people, teams and tokens only.
+# Reach: what an administrator sees, by the one rule in haven.accounts.permissions.
+# Administrators have reach ALL; a narrower reach (a future agency administrator) sees its
+# own agency's people, teams and tokens only.
+_PEOPLE = ReachFields(agency="agency_id", team="team_id", owner="pk")
+_AGENCIES = ReachFields(agency="pk", team=None, owner=None)
+_TEAMS = ReachFields(agency="agency_id", team="pk", owner=None)
+_TOKENS = ReachFields(agency="agency_id", team=None, owner="created_by_id")
 
 
 def users_within_reach(principal: Principal) -> QuerySet[User]:
-    users = User.objects.select_related("agency", "team")
-    if principal.reach is Reach.ALL:
-        return users
-    if principal.reach is Reach.AGENCY:
-        return users.filter(agency_id=principal.agency_id)
-    if principal.reach is Reach.TEAM and principal.team_id is not None:
-        return users.filter(agency_id=principal.agency_id, team_id=principal.team_id)
-    return users.filter(pk=principal.user_id or 0)
+    return visible(User.objects.select_related("agency", "team"), principal, _PEOPLE)
 
 
 def agencies_within_reach(principal: Principal) -> QuerySet[Agency]:
-    if principal.reach is Reach.ALL:
-        return Agency.objects.all()
-    return Agency.objects.filter(pk=principal.agency_id)
+    return visible(Agency.objects.all(), principal, _AGENCIES)
 
 
 def teams_within_reach(principal: Principal) -> QuerySet[Team]:
-    teams = Team.objects.select_related("agency")
-    if principal.reach is Reach.ALL:
-        return teams
-    return teams.filter(agency_id=principal.agency_id)
+    return visible(Team.objects.select_related("agency"), principal, _TEAMS)
 
 
 def tokens_within_reach(principal: Principal) -> QuerySet[ApiToken]:
-    tokens = ApiToken.objects.select_related("agency", "created_by")
-    if principal.reach is Reach.ALL:
-        return tokens
-    return tokens.filter(agency_id=principal.agency_id)
+    return visible(ApiToken.objects.select_related("agency", "created_by"), principal, _TOKENS)
 
 
 def generate_password() -> str:
