@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from haven.accounts.permissions import require
+from haven.audit.chain import HASHED_FIELDS
 from haven.audit.models import AuditEntry
 from haven.audit.services import record
 from haven.audit.verify import verify_chain
@@ -31,21 +32,7 @@ __all__ = ["AuditFilterForm", "export", "filtered_entries", "log", "verify"]
 
 PAGE_SIZE = 50
 OUTCOMES = ("ok", "denied", "failed")
-EXPORT_COLUMNS = (
-    "seq",
-    "at",
-    "actor",
-    "actor_label",
-    "action",
-    "target_type",
-    "target_id",
-    "ip",
-    "user_agent",
-    "outcome",
-    "detail",
-    "prev_hash",
-    "entry_hash",
-)
+EXPORT_COLUMNS = (*HASHED_FIELDS, "prev_hash", "entry_hash")
 FILTER_NAMES = ("actor", "action", "target_type", "target_id", "outcome", "date_from", "date_to")
 
 
