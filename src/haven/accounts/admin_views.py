@@ -43,6 +43,7 @@ __all__ = [
     "user_create",
     "user_deactivate",
     "user_detail",
+    "user_reset_password",
     "user_reset_totp",
     "user_unlock",
     "users",
@@ -237,6 +238,18 @@ def user_reset_totp(request: HttpRequest, pk: int) -> HttpResponse:
         f"Second factor reset: {person.get_username()} sets up a new one at the next sign-in.",
     )
     return redirect("accounts:user-detail", pk=person.pk)
+
+
+@require("users:manage")
+@require_POST
+def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _user_or_404(request, pk)
+    password = services.reset_password(person, _by(request))
+    response = render(
+        request, "accounts/password_reset_done.html", {"person": person, "password": password}
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require("users:manage")

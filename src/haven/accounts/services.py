@@ -40,6 +40,7 @@ __all__ = [
     "generate_password",
     "issue_token",
     "parse_scopes",
+    "reset_password",
     "reset_totp",
     "revoke_token",
     "teams_within_reach",
@@ -197,6 +198,17 @@ def reset_totp(user: User, by: Actor) -> int:
             "user.reset_totp", target_type="user", target_id=user.pk, detail={"devices": removed}
         )
     return int(removed)
+
+
+def reset_password(user: User, by: Actor) -> str:
+    """Give the user a new random password (shown once to the administrator); every session
+    of theirs ends, since Django ties sessions to the password hash."""
+    password = generate_password()
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        by.audit("user.reset_password", target_type="user", target_id=user.pk)
+    return password
 
 
 def unlock_user(user: User, by: Actor) -> int:

@@ -12,7 +12,9 @@ import segno
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import logout, update_session_auth_hash
+from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -21,10 +23,18 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from haven.accounts import signin
 from haven.accounts.models import User
+from haven.accounts.permissions import principal_for_user
 from haven.audit.services import client_ip, record
 from haven.web.ratelimit import RateLimiter
 
-__all__ = ["enroll", "locked_out", "login_view", "logout_view", "second_factor"]
+__all__ = [
+    "change_password",
+    "enroll",
+    "locked_out",
+    "login_view",
+    "logout_view",
+    "second_factor",
+]
 
 _login_limiter = RateLimiter(settings.HAVEN.login_rate, 60.0)
 
@@ -210,6 +220,24 @@ def enroll(request: HttpRequest) -> HttpResponse:
         "accounts/enroll.html",
         {"form": form, "secret": secret, "qr": _qr_data_uri(device.config_url)},
     )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def change_password(request: HttpRequest) -> HttpResponse:
+    """Any signed-in person changes their own password (the current one is asked first)."""
+    if principal_for_user(request.user) is None:
+        return redirect_to_login(request.get_full_path())
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        update_session_auth_hash(request, form.user)  # this session stays signed in
+        record(
+            "auth.password_change", request=request, target_type="user", target_id=request.user.pk
+        )
+        messages.success(request, "Your password is changed.")
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    return render(request, "accounts/password_change.html", {"form": form})
 
 
 @require_POST
