@@ -25,8 +25,9 @@ browser:
 	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
 	  else echo "install Debian's chromium package for the browser tests" >&2; exit 1; fi; }
 
+# The demo serves plain HTTP on 127.0.0.1, so its cookies cannot be HTTPS-only.
 demo: $(VENV)/.installed-demo
-	$(BIN)/haven demo
+	HAVEN_SECURE_COOKIES=$${HAVEN_SECURE_COOKIES:-false} $(BIN)/haven demo
 
 # The whole suite on SQLite; then, when HAVEN_TEST_DATABASE_URL names a PostgreSQL
 # database (.ci/run starts one), the whole suite again on PostgreSQL.
