@@ -53,7 +53,6 @@ import argparse
 import contextlib
 import datetime as dt
 import http.client
-import importlib.metadata
 import itertools
 import json
 import os
@@ -78,7 +77,15 @@ from numpy.typing import NDArray
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.bench_index import DATA_DIR, dataset, seed_hashes, synthetic_hashes, uniform_hashes
+from benchmarks.bench_index import (
+    DATA_DIR,
+    _version,
+    dataset,
+    seed_hashes,
+    synthetic_hashes,
+    uniform_hashes,
+)
+from benchmarks.bench_index import machine as index_machine
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "api.md"
@@ -100,38 +107,15 @@ HMA_FIELD = (
 
 
 def machine() -> dict[str, str]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = "unknown"
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                ram = f"{int(line.split()[1]) / 2**20:.1f} GiB"
-    except OSError:
-        pass
+    """The index benchmark's reading of the machine, plus what serves the API."""
+    shared = index_machine()
     return {
-        "nproc": str(os.cpu_count()),
-        "cpu": cpu,
-        "ram": ram,
+        **{key: shared[key] for key in ("nproc", "cpu", "ram", "python")},
         "kernel": platform.release(),
-        "python": platform.python_version(),
         "versions": ", ".join(
             f"{name} {_version(name)}" for name in ("django", "django-ninja", "gunicorn", "numpy")
         ),
     }
-
-
-def _version(package: str) -> str:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
 
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from haven.banks.matcher import HashResult, MatchHit, VideoHit, matcher
-from haven.media.pdq import DEFAULT_QUALITY_THRESHOLD, DIHEDRAL_NAMES
+from haven.media.pdq import DEFAULT_QUALITY_THRESHOLD
 from haven.media.signals import PDQ
+from haven.scan.batch import image_lookups
 
 __all__ = ["SIGNAL_LABELS", "MatchRow", "Rows", "match_upload"]
 
@@ -89,22 +90,6 @@ def _row(hit: MatchHit, via: str, status: str, allowed_by: str = "") -> MatchRow
     )
 
 
-def _image_lookups(record: dict[str, Any]) -> list[tuple[str, str]]:
-    """Every PDQ lookup of an image, named as `haven scan` names them in `via`."""
-    lookups: list[tuple[str, str]] = [("pdq", record["pdq"])]
-    turned = zip(DIHEDRAL_NAMES[1:], record.get("dihedral", [])[1:], strict=False)
-    lookups += list(turned)
-    if "unletterboxed_pdq" in record:
-        lookups.append(("unletterboxed", record["unletterboxed_pdq"]))
-        lookups += [
-            ("unletterboxed_symmetric", h) for h in record.get("unletterboxed_variants", [])
-        ]
-        crops = ("unletterboxed", "unletterboxed_symmetric")
-        names = [f"{crop}_{name}" for crop in crops for name in DIHEDRAL_NAMES]
-        lookups += list(zip(names, record.get("unletterboxed_dihedral", []), strict=False))
-    return lookups
-
-
 def match_upload(record: dict[str, Any], bank_ids: Sequence[int]) -> list[MatchRow]:
     """Match everything Haven derives from one upload, as `haven scan` does."""
 
@@ -116,7 +101,7 @@ def match_upload(record: dict[str, Any], bank_ids: Sequence[int]) -> list[MatchR
         ):
             rows.absorb(result, SIGNAL_LABELS[signal])
     if record["type"] == "image" and record.get("matchable", True):
-        lookups = _image_lookups(record)
+        lookups = image_lookups(record)
         results = engine.match(
             [PDQ.parse(h) for _, h in lookups], signal_type="pdq", bank_ids=bank_ids
         )

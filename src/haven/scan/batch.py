@@ -19,7 +19,14 @@ from haven.media.exact import exact_hashes_of_file
 from haven.media.pdq import DIHEDRAL_NAMES, HashOptions, hash_image
 from haven.media.signals import PDQ
 
-__all__ = ["ScanOptions", "hash_batch", "hash_file", "iter_files", "match_record"]
+__all__ = [
+    "ScanOptions",
+    "hash_batch",
+    "hash_file",
+    "image_lookups",
+    "iter_files",
+    "match_record",
+]
 
 Record = dict[str, Any]
 
@@ -121,6 +128,23 @@ def iter_files(root: str | Path) -> Iterator[Path]:
                 yield path
 
 
+def image_lookups(record: Record) -> list[tuple[str, str]]:
+    """Every PDQ lookup an image record yields, as (`via` name, hex hash): the plain hash,
+    the 7 other rotations and flips, and the crops without borders with theirs."""
+    lookups: list[tuple[str, str]] = [("pdq", record["pdq"])]
+    # The first dihedral hash is the original: already looked up as "pdq".
+    lookups += list(zip(DIHEDRAL_NAMES[1:], record.get("dihedral", [])[1:], strict=False))
+    if "unletterboxed_pdq" in record:
+        lookups.append(("unletterboxed", record["unletterboxed_pdq"]))
+        lookups += [
+            ("unletterboxed_symmetric", h) for h in record.get("unletterboxed_variants", [])
+        ]
+        crops = ("unletterboxed", "unletterboxed_symmetric")
+        names = [f"{crop}_{name}" for crop in crops for name in DIHEDRAL_NAMES]
+        lookups += list(zip(names, record.get("unletterboxed_dihedral", []), strict=False))
+    return lookups
+
+
 def match_record(record: Record, bank: Any, radius: int = 31) -> list[dict[str, Any]]:
     """Matches of one hash record against a `BankIndex`, nearest first, one per entry.
 
@@ -140,19 +164,7 @@ def match_record(record: Record, bank: Any, radius: int = 31) -> list[dict[str, 
         for match in bank.match_exact(signal, bytes.fromhex(record[signal])):
             keep(match.id, signal, 0, signal)
     if record["type"] == "image" and record.get("matchable", True):
-        lookups: list[tuple[str, str]] = [("pdq", record["pdq"])]
-        lookups += [
-            (n, h) for n, h in zip(DIHEDRAL_NAMES, record.get("dihedral", []), strict=False)
-        ]
-        if "unletterboxed_pdq" in record:
-            lookups.append(("unletterboxed", record["unletterboxed_pdq"]))
-            lookups += [
-                ("unletterboxed_symmetric", h) for h in record.get("unletterboxed_variants", [])
-            ]
-            crops = ("unletterboxed", "unletterboxed_symmetric")
-            names = [f"{crop}_{name}" for crop in crops for name in DIHEDRAL_NAMES]
-            cropped = record.get("unletterboxed_dihedral", [])
-            lookups += list(zip(names, cropped, strict=False))
+        lookups = image_lookups(record)
         hashes = [PDQ.parse(h) for _, h in lookups]
         for (via, _), matches in zip(lookups, bank.match_pdq(hashes, radius), strict=True):
             for match in matches:
