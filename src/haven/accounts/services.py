@@ -23,7 +23,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from haven.accounts import signin
 from haven.accounts.models import TOKEN_PREFIX, Agency, ApiToken, Team, User
-from haven.accounts.permissions import Principal, ReachFields, visible
+from haven.accounts.permissions import Principal, ReachFields, system_principal, visible
 from haven.accounts.roles import TOKEN_SCOPES, Role
 from haven.audit.services import record
 
@@ -56,17 +56,16 @@ MAX_EXPIRY_DAYS = 3650
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who makes a change, as the audit log records it."""
+    """Who makes a change: a web request (its signed-in user) or a system principal."""
 
     request: HttpRequest | None = None
-    actor: str | None = None
-    label: str = ""
+    principal: Principal | None = None
 
     def audit(self, action: str, **fields: Any) -> None:
-        record(action, request=self.request, actor=self.actor, actor_label=self.label, **fields)
+        record(action, request=self.request, principal=self.principal, **fields)
 
 
-CLI_ACTOR = Actor(actor="system:cli", label="haven command")
+CLI_ACTOR = Actor(principal=system_principal(label="cli"))
 
 
 # Reach: what an administrator sees, by the one rule in haven.accounts.permissions.
