@@ -8,7 +8,7 @@ from django.conf import settings
 
 from haven.keys import KeyRing
 
-__all__ = ["keyring"]
+__all__ = ["keyring", "reload"]
 
 
 @cache
