@@ -16,7 +16,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from haven.accounts.permissions import PermissionDenied
 
-__all__ = ["ApiError", "ErrorBody", "ErrorResponse", "install_error_handlers"]
+__all__ = ["ApiError", "ErrorBody", "ErrorResponse", "error_body", "install_error_handlers"]
 
 log = logging.getLogger("haven.api")
 
@@ -43,6 +43,13 @@ class ApiError(Exception):
         self.details = details or []
 
 
+def error_body(
+    status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The one error shape, also for `/api/` paths no endpoint answers (`haven.web.views`)."""
+    return {"error": {"status": status, "code": code, "message": message, "details": details or []}}
+
+
 def _answer(
     api: NinjaAPI,
     request: HttpRequest,
@@ -51,8 +58,7 @@ def _answer(
     message: str,
     details: list[dict[str, Any]] | None = None,
 ) -> HttpResponse:
-    body = {"error": {"status": status, "code": code, "message": message, "details": details or []}}
-    return api.create_response(request, body, status=status)
+    return api.create_response(request, error_body(status, code, message, details), status=status)
 
 
 def _validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from haven.accounts.permissions import require
+from haven.web.errors import error_body
 
 __all__ = ["bad_request", "dashboard", "forbidden", "health", "not_found", "server_error"]
 
@@ -32,11 +31,8 @@ def health(request: HttpRequest) -> HttpResponse:
 
 def _error(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
     if request.path.startswith("/api/"):
-        body: dict[str, Any] = {
-            "error": {"status": status, "code": title.lower().replace(" ", "_"), "message": message}
-        }
-        body["error"]["details"] = []
-        return JsonResponse(body, status=status)
+        code = title.lower().replace(" ", "_")
+        return JsonResponse(error_body(status, code, message), status=status)
     return render(request, "web/error.html", {"title": title, "message": message}, status=status)
 
 
