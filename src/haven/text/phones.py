@@ -1,0 +1,453 @@
+"""Find phone numbers in folded ad text, including numbers hidden from naive filters.
+
+Why: ads that want to avoid moderation write "two 0 two, five5five, oh one f0ur two" or
+"zéro six quatre-vingt-dix-neuf ...", while prices, heights, dates, "24/7" and reference
+numbers look like digit runs too. Running phonenumbers' matcher on every ad is both too
+slow and blind to spelled digits, so this module:
+
+1. masks decoys (prices, times, heights, dates, references) in the folded text;
+2. scans once for *runs* of digit atoms - literal digits or digit words in English, French,
+   Spanish and Portuguese, leetspeak included ("f0ur") - separated by short punctuation;
+3. joins runs across weak tokens ("oh", "o", "for", "to") only when digits sit on both
+   sides, so prose such as "for two nights" never turns into a number;
+4. hands only candidate windows of a plausible length to ``phonenumbers.parse`` and keeps
+   those that are valid numbers.
+
+A number counts as ``obscured`` when it only appears after de-obfuscation (words, weak
+tokens, look-alike characters, odd separators or digit-by-digit spacing).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import phonenumbers
+
+from haven.text.normalize import NormalizedText, trie_regex
+
+__all__ = ["PhoneCandidate", "PhoneError", "find_phones"]
+
+
+class PhoneError(ValueError):
+    """Raised for an unknown region code."""
+
+
+@dataclass(frozen=True)
+class PhoneCandidate:
+    """A phone number found in normalised text (span in ``NormalizedText.text``)."""
+
+    start: int
+    end: int
+    e164: str
+    obscured: bool
+
+
+# Digit words: value and kind ("u" unit 0-9, "t" 10-19, "d" tens 20-90, "x" 2-digit whole).
+_WORDS: dict[str, dict[str, tuple[int, str]]] = {
+    "en": {
+        "zero": (0, "u"), "one": (1, "u"), "two": (2, "u"), "three": (3, "u"),
+        "four": (4, "u"), "five": (5, "u"), "six": (6, "u"), "seven": (7, "u"),
+        "eight": (8, "u"), "nine": (9, "u"), "ten": (10, "t"), "eleven": (11, "t"),
+        "twelve": (12, "t"), "thirteen": (13, "t"), "fourteen": (14, "t"),
+        "fifteen": (15, "t"), "sixteen": (16, "t"), "seventeen": (17, "t"),
+        "eighteen": (18, "t"), "nineteen": (19, "t"), "twenty": (20, "d"),
+        "thirty": (30, "d"), "forty": (40, "d"), "fourty": (40, "d"), "fifty": (50, "d"),
+        "sixty": (60, "d"), "seventy": (70, "d"), "eighty": (80, "d"), "ninety": (90, "d"),
+    },
+    "fr": {
+        "zero": (0, "u"), "un": (1, "u"), "une": (1, "u"), "deux": (2, "u"),
+        "trois": (3, "u"), "quatre": (4, "u"), "cinq": (5, "u"), "six": (6, "u"),
+        "sept": (7, "u"), "huit": (8, "u"), "neuf": (9, "u"), "dix": (10, "t"),
+        "onze": (11, "t"), "douze": (12, "t"), "treize": (13, "t"), "quatorze": (14, "t"),
+        "quinze": (15, "t"), "seize": (16, "t"), "vingt": (20, "d"), "trente": (30, "d"),
+        "quarante": (40, "d"), "cinquante": (50, "d"), "soixante": (60, "d"),
+        "quatre vingt": (80, "d"), "quatre vingts": (80, "d"), "septante": (70, "d"),
+        "huitante": (80, "d"), "octante": (80, "d"), "nonante": (90, "d"),
+    },
+    "es": {
+        "cero": (0, "u"), "uno": (1, "u"), "una": (1, "u"), "dos": (2, "u"),
+        "tres": (3, "u"), "cuatro": (4, "u"), "cinco": (5, "u"), "seis": (6, "u"),
+        "siete": (7, "u"), "ocho": (8, "u"), "nueve": (9, "u"), "diez": (10, "t"),
+        "once": (11, "t"), "doce": (12, "t"), "trece": (13, "t"), "catorce": (14, "t"),
+        "quince": (15, "t"), "dieciseis": (16, "t"), "diecisiete": (17, "t"),
+        "dieciocho": (18, "t"), "diecinueve": (19, "t"), "veinte": (20, "d"),
+        "veintiuno": (21, "x"), "veintiun": (21, "x"), "veintidos": (22, "x"),
+        "veintitres": (23, "x"), "veinticuatro": (24, "x"), "veinticinco": (25, "x"),
+        "veintiseis": (26, "x"), "veintisiete": (27, "x"), "veintiocho": (28, "x"),
+        "veintinueve": (29, "x"), "treinta": (30, "d"), "cuarenta": (40, "d"),
+        "cincuenta": (50, "d"), "sesenta": (60, "d"), "setenta": (70, "d"),
+        "ochenta": (80, "d"), "noventa": (90, "d"),
+    },
+    "pt": {
+        "zero": (0, "u"), "um": (1, "u"), "uma": (1, "u"), "dois": (2, "u"),
+        "duas": (2, "u"), "tres": (3, "u"), "quatro": (4, "u"), "cinco": (5, "u"),
+        "seis": (6, "u"), "meia": (6, "u"), "sete": (7, "u"), "oito": (8, "u"),
+        "nove": (9, "u"), "dez": (10, "t"), "onze": (11, "t"), "doze": (12, "t"),
+        "treze": (13, "t"), "catorze": (14, "t"), "quatorze": (14, "t"), "quinze": (15, "t"),
+        "dezesseis": (16, "t"), "dezasseis": (16, "t"), "dezessete": (17, "t"),
+        "dezassete": (17, "t"), "dezoito": (18, "t"), "dezenove": (19, "t"),
+        "dezanove": (19, "t"), "vinte": (20, "d"), "trinta": (30, "d"),
+        "quarenta": (40, "d"), "cinquenta": (50, "d"), "sessenta": (60, "d"),
+        "setenta": (70, "d"), "oitenta": (80, "d"), "noventa": (90, "d"),
+    },
+}  # fmt: skip
+# "double five" = 55; connectors between tens and units ("vingt et un", "noventa y nueve").
+_REPEATERS = {"double": 2, "triple": 3}
+_CONNECTORS = frozenset({"and", "et", "y", "e"})
+# Weak tokens stand for a digit only with digits on both sides (or glued to one).
+_WEAK = {"oh": "0", "o": "0", "for": "4", "to": "2", "too": "2"}
+_GLUED_ONLY = {"l": "1", "i": "1"}
+
+_LEET = {"o": "0", "i": "1", "e": "3", "a": "4", "s": "5"}
+_UNLEET = str.maketrans({digit: letter for letter, digit in _LEET.items()})
+_ACCENTS = {"a": "àáâãä", "c": "ç", "e": "èéêë", "i": "ìíîï", "n": "ñ", "o": "òóôõö", "u": "ùúûü"}
+
+
+def _word_class(char: str) -> str:
+    if char == " ":
+        return r"[\s\-]*"
+    variants = _ACCENTS.get(char, "") + _LEET.get(char, "")
+    return f"[{char}{variants}]" if variants else re.escape(char)
+
+
+def _word_key(word: str) -> str:
+    """Lookup key of a matched digit word: no accents, no leet, no separators."""
+    decomposed = unicodedata.normalize("NFD", word.translate(_UNLEET))
+    return "".join(c for c in decomposed if c.isalpha() and not unicodedata.combining(c))
+
+
+_LANGS = ("en", "fr", "es", "pt")
+
+
+@dataclass(frozen=True)
+class _Tables:
+    words: dict[str, tuple[int, str]]
+    run: re.Pattern[str]
+    atom: re.Pattern[str]
+
+
+def _tables(langs: Iterable[str]) -> _Tables:
+    words: dict[str, tuple[int, str]] = {}
+    for lang in langs:
+        for word, value in _WORDS[lang].items():
+            words.setdefault(word.replace(" ", ""), value)
+    keys = [*_spelled_keys(langs), *_REPEATERS]
+    alternation = trie_regex(keys, _word_class)
+    atom = f"(?:{alternation})|[0-9]+"
+    first = f"(?<![^\\W\\d_])(?:{alternation})|[0-9]+"  # no word atom starts mid-word
+    sep = r"[ \t\-.()/,*_|~:•·+\[\]]{0,3}"
+    run = re.compile(f"(?:{first})(?:{sep}(?:(?:and|et|y|e)[ \\t\\-]+)?(?:{atom}))*")
+    return _Tables(words, run, re.compile(atom))
+
+
+def _spelled_keys(langs: Iterable[str]) -> list[str]:
+    return sorted({word for lang in langs for word in _WORDS[lang]})
+
+
+_TABLES: dict[str | None, _Tables] = {lang: _tables((lang, "en")) for lang in _LANGS}
+_TABLES[None] = _tables(_LANGS)
+
+# Decoys: digit runs that are prices, times, heights, dates or references, never phones.
+_NOT_AFTER_DIGIT = r"(?<!\d)(?<!\d[\-./ ])"
+_NOT_BEFORE_DIGIT = r"(?!\d)(?![\-./ ]\d)"
+_DECOY = re.compile(
+    "|".join(
+        [
+            r"[$€£¥]\s?\d[\d,.]*",
+            r"\d[\d,.]*\s?(?:[$€£]|usd|aud|eur|gbp|dollars?|euros?|bucks|roses?|reais)(?![a-z])",
+            r"\d+\s?(?:/|per|par|por|la|l')\s?(?:h|hr|hrs|hour|heure|hora|\d*\s?min)",
+            r"\d+\s?(?:hh|hr|hrs|h|min|mins|ans|años|anos|yo|yrs?|years?|cm|kg|kgs|lbs?|m)"
+            r"(?![a-z])",
+            r"(?<!\d)\d{1,2}\s?/\s?7(?!\d)|7j/7|24h/24|\d{1,2}\s?[:h]\s?\d{2}(?!\d)",
+            r"\d\s?'\s?\d{1,2}(?:\"|'')?|\d\s?(?:ft|feet)\s?\d{0,2}",
+            _NOT_AFTER_DIGIT + r"\d{1,2}([\-./])\d{1,2}\1(?:19|20)?\d{2}" + _NOT_BEFORE_DIGIT,
+            _NOT_AFTER_DIGIT + r"(?:19|20)\d{2}([\-./])\d{1,2}\2\d{1,2}" + _NOT_BEFORE_DIGIT,
+            _NOT_AFTER_DIGIT + r"\d{2}[a-h]{0,3}-\d{2}-\d{2}" + _NOT_BEFORE_DIGIT,
+            r"(?<![a-z])(?:ref|réf|reference|référence|referencia|referência|id|order|"
+            r"invoice|ticket|code|zip|postcode|annonce|anuncio|anúncio|no\.|n°|nº|#)"
+            r"\s?[.:#]?\s?[0-9a-z]*[0-9][0-9a-z\-/ ]*[0-9]",
+        ]
+    )
+)
+_WEAK_GAP = re.compile(r"[ \t\-.,/]{0,2}(oh|o|for|to|too)[ \t\-.,/]{0,2}|(l|i)")
+_WEAK_BEFORE = re.compile(r"(?<![a-z])(oh|o|for|to|too)$")
+_PLAIN_GAP = re.compile(r"\s?[\-./]?\s?|\)\s?|\s?\(")
+_NANP_TRUNK = frozenset({"US", "CA"})
+_TRUNK_REQUIRED = frozenset({"FR", "AU", "GB", "NZ", "DE", "BE", "NL", "CH", "AT", "IE", "BR"})
+
+
+@dataclass(frozen=True)
+class _Atom:
+    start: int
+    end: int
+    digits: str
+    kind: str  # "digit" | "word" | "weak"
+
+
+_MARGIN = 16  # characters of context kept around a candidate window for decoy patterns
+
+
+def _candidate_windows(text: str, tables: _Tables) -> list[tuple[int, int]]:
+    """Stretches of text where runs of digit atoms could hold a phone number (cheap scan)."""
+    clusters: list[tuple[int, int]] = []
+    for match in tables.run.finditer(text):
+        start, end = match.span()
+        if clusters and start - clusters[-1][1] <= 7:
+            clusters[-1] = (clusters[-1][0], end)
+        else:
+            clusters.append((start, end))
+    windows: list[tuple[int, int]] = []
+    for start, end in clusters:
+        if end - start < 7:
+            continue
+        start, end = max(0, start - _MARGIN), min(len(text), end + _MARGIN)
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], end)
+        else:
+            windows.append((start, end))
+    return windows
+
+
+def _mask_decoys(text: str, windows: list[tuple[int, int]]) -> str:
+    """Replace decoy spans inside ``windows`` by newlines (same length: offsets stay valid)."""
+    pieces: list[str] = []
+    position = 0
+    for window_start, window_end in windows:
+        for match in _DECOY.finditer(text, window_start, window_end):
+            pieces.append(text[position : match.start()])
+            pieces.append("\n" * (match.end() - match.start()))
+            position = match.end()
+    if not pieces:
+        return text
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def _atoms(text: str, start: int, end: int, tables: _Tables) -> list[_Atom]:
+    """Split a run into atoms and fold spelled numbers ("quatre-vingt-dix-neuf" → 99)."""
+    atoms: list[_Atom] = []
+    pending_repeat = 1
+    for match in tables.atom.finditer(text, start, end):
+        raw = match.group()
+        if raw[0].isdigit() and raw.isdigit():
+            atoms.append(_Atom(match.start(), match.end(), raw * pending_repeat, "digit"))
+            pending_repeat = 1
+            continue
+        key = _word_key(raw)
+        if key in _REPEATERS:
+            pending_repeat = _REPEATERS[key]
+            continue
+        entry = tables.words.get(key)
+        if entry is None:
+            continue
+        value, kind = entry
+        previous = atoms[-1] if atoms else None
+        if previous is not None and previous.kind == "word" and pending_repeat == 1:
+            prev_value = int(previous.digits) if len(previous.digits) == 2 else -1
+            combined = _combine(prev_value, value, kind, match.start() - previous.end)
+            if combined is not None:
+                atoms[-1] = _Atom(previous.start, match.end(), f"{combined:02d}", "word")
+                continue
+        digits = str(value) if kind == "u" else f"{value:02d}"
+        atoms.append(_Atom(match.start(), match.end(), digits * pending_repeat, "word"))
+        pending_repeat = 1
+    return atoms
+
+
+def _combine(previous: int, value: int, kind: str, gap: int) -> int | None:
+    """Join a tens word with what follows: "forty two", "soixante-dix", "vingt et un"."""
+    if previous < 10 or gap > 5:
+        return None
+    if previous >= 20 and previous % 10 == 0 and kind == "u" and 1 <= value <= 9:
+        return previous + value
+    if previous in (60, 80) and kind == "t":
+        return previous + value
+    if previous == 10 and kind == "u" and 7 <= value <= 9:
+        return 10 + value
+    return None
+
+
+def _weak_digit(text: str, start: int, end: int) -> str | None:
+    match = _WEAK_GAP.fullmatch(text, start, end)
+    if match is None:
+        return None
+    word = match.group(1) or match.group(2)
+    return _WEAK.get(word) or _GLUED_ONLY.get(word)
+
+
+def _runs(masked: str, tables: _Tables, windows: list[tuple[int, int]]) -> list[list[_Atom]]:
+    """Runs of atoms, merged across weak tokens, that hold at least seven digits."""
+    spans = [m.span() for start, end in windows for m in tables.run.finditer(masked, start, end)]
+    merged: list[list[_Atom]] = []
+    current: list[_Atom] = []
+    last_end = -10
+    for start, end in spans:
+        atoms = _atoms(masked, start, end, tables)
+        while atoms and atoms[0].kind == "word" and start > 0 and masked[start - 1].isalpha():
+            atoms.pop(0)  # word atom glued to preceding letters ("someone")
+            start = atoms[0].start if atoms else end
+        while atoms and atoms[-1].kind == "word" and end < len(masked) and masked[end].isalpha():
+            atoms.pop()
+            end = atoms[-1].end if atoms else start
+        if not atoms:
+            continue
+        weak = _weak_digit(masked, last_end, atoms[0].start) if current else None
+        if weak is not None and 0 < atoms[0].start - last_end <= 7:
+            current.append(_Atom(last_end, atoms[0].start, weak, "weak"))
+            current.extend(atoms)
+        else:
+            if current:
+                merged.append(current)
+            current = _with_glued_weak(masked, atoms)
+        last_end = current[-1].end
+    if current:
+        merged.append(current)
+    return [run for run in merged if sum(len(atom.digits) for atom in run) >= 7]
+
+
+def _with_glued_weak(text: str, atoms: list[_Atom]) -> list[_Atom]:
+    """Accept a weak token glued to the front of a run ("for80 2sixseven")."""
+    first = atoms[0]
+    if first.kind != "digit":
+        return atoms
+    match = _WEAK_BEFORE.search(text, max(0, first.start - 3), first.start)
+    if match is None:
+        return atoms
+    return [_Atom(match.start(), first.start, _WEAK[match.group(1)], "weak"), *atoms]
+
+
+def _is_plain(original: str, atoms: list[_Atom], nt: NormalizedText) -> bool:
+    """True when the number is written the ordinary way (digits in groups, usual marks)."""
+    if any(atom.kind != "digit" for atom in atoms):
+        return False
+    if sum(1 for atom in atoms if len(atom.digits) == 1) >= 3:
+        return False  # digit-by-digit spacing
+
+    for left, right in itertools.pairwise(atoms):
+        if not _PLAIN_GAP.fullmatch(nt.text, left.end, right.start):
+            return False
+    start, end = nt.original_span(atoms[0].start, atoms[-1].end)
+    return all(char.isascii() for char in original[start:end])
+
+
+def _parse(digits: str, international: bool, region: str, whole_run: bool) -> str | None:
+    """E.164 form of a candidate digit string, or None when it is not a valid number."""
+    candidates: list[tuple[str, str]] = []
+    if international:
+        candidates.append(("+" + digits, region))
+    elif digits.startswith("00") and len(digits) > 9:
+        candidates.append(("+" + digits[2:], region))
+    elif digits.startswith("011") and region in _NANP_TRUNK and len(digits) > 10:
+        candidates.append(("+" + digits[3:], region))
+    else:
+        if region not in _TRUNK_REQUIRED or digits.startswith("0"):
+            candidates.append((digits, region))
+        if whole_run and len(digits) >= 11:
+            candidates.append(("+" + digits, region))
+    for text, parse_region in candidates:
+        try:
+            number = phonenumbers.parse(text, parse_region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return None
+
+
+def _plus_before(text: str, start: int) -> int | None:
+    """Index of a "+" (or the word "plus") written just before ``start``, if any."""
+    window = text[max(0, start - 6) : start]
+    stripped = window.rstrip(" ")
+    if stripped.endswith("+"):
+        return start - (len(window) - len(stripped)) - 1
+    if stripped.endswith("plus"):
+        return start - (len(window) - len(stripped)) - 4
+    return None
+
+
+def _national_lengths(region: str) -> frozenset[int]:
+    """Digit counts a nationally written number may have (with its trunk prefix)."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if metadata is None or metadata.general_desc is None:
+        return frozenset(range(7, 17))
+    lengths = set(metadata.general_desc.possible_length or range(7, 16))
+    trunk = len(metadata.national_prefix or "")
+    return frozenset(lengths | {length + trunk for length in lengths})
+
+
+def _windows(run: list[_Atom], nt: NormalizedText, region: str) -> list[PhoneCandidate]:
+    """Greedy left-to-right: the longest valid number starting at each atom."""
+    found: list[PhoneCandidate] = []
+    text = nt.text
+    national = _national_lengths(region)
+    index = 0
+    count = len(run)
+    while index < count:
+        plus = _plus_before(text, run[index].start)
+        if run[index].kind == "weak" and index > 0:
+            plus = None
+        hit: tuple[int, str] | None = None
+        digits_total = 0
+        prefix_lengths: list[int] = []
+        for atom in run[index:]:
+            digits_total += len(atom.digits)
+            prefix_lengths.append(digits_total)
+        for stop in range(count, index, -1):
+            length = prefix_lengths[stop - index - 1]
+            if not 7 <= length <= 16:
+                continue
+            digits = "".join(atom.digits for atom in run[index:stop])
+            whole = index == 0 and stop == count
+            if (
+                plus is None
+                and length not in national
+                and not digits.startswith("0")
+                and not (whole and length >= 11)
+            ):
+                continue
+            e164 = _parse(digits, plus is not None, region, whole)
+            if e164 is None and plus is not None:
+                e164 = _parse(digits, False, region, whole)
+            if e164 is not None:
+                hit = (stop, e164)
+                break
+        if hit is None:
+            index += 1
+            continue
+        stop, e164 = hit
+        atoms = run[index:stop]
+        while atoms and atoms[-1].kind == "weak":
+            atoms = atoms[:-1]
+        start = plus if plus is not None else atoms[0].start
+        if plus is None and start > 0 and text[start - 1] == "(":
+            start -= 1
+        obscured = not _is_plain(nt.original, atoms, nt) or (plus is not None and text[plus] != "+")
+        found.append(PhoneCandidate(start, atoms[-1].end, e164, obscured))
+        index = stop
+    return found
+
+
+def find_phones(
+    nt: NormalizedText, *, region: str = "US", lang: str | None = None
+) -> list[PhoneCandidate]:
+    """Phone numbers in ``nt.text`` as E.164, with spans in the normalised text.
+
+    ``region`` is the ISO country assumed for numbers written without a country code;
+    ``lang`` narrows the digit words to that language plus English (None: all four).
+    """
+    region = region.upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise PhoneError(f"unknown region {region!r}")
+    tables = _TABLES.get(lang if lang in _TABLES else None, _TABLES[None])
+    windows = _candidate_windows(nt.text, tables)
+    if not windows:
+        return []
+    masked = _mask_decoys(nt.text, windows)
+    found: list[PhoneCandidate] = []
+    for run in _runs(masked, tables, windows):
+        found.extend(_windows(run, nt, region))
+    return found
