@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import bench_api, bench_hashing, bench_index, bench_robustness
+from benchmarks import (
+    bench_api,
+    bench_hashing,
+    bench_index,
+    bench_robustness,
+    bench_text_extraction,
+)
 
 
 def main() -> int:
     status = 0
-    for bench in (bench_robustness, bench_hashing, bench_index, bench_api):
+    for bench in (
+        bench_robustness,
+        bench_hashing,
+        bench_index,
+        bench_api,
+        bench_text_extraction,
+    ):
         status |= bench.main([])
     return status
 
