@@ -179,3 +179,45 @@ PIECES = ["202", "555", "0142", " ", "-", "two", "oh", "①", "О", "@", ".", "c
 def test_adversarial_fragments_never_crash(pieces: list[str], region: str) -> None:
     text = "".join(pieces)
     _check(text, extract_entities(text, region=region))
+
+
+@pytest.mark.parametrize(
+    ("text", "normalized", "obscured"),
+    [
+        ("Write: mia @ example . com today", "mia@example.com", True),
+        ("MIA AT EXAMPLE DOT ORG", "mia@example.org", True),
+        ("mia{at}example{dot}net", "mia@example.net", True),
+        ("mia at example.com", "mia@example.com", True),
+        ("mia arobase exemple point com", "mia@exemple.com", True),
+        ("mia arroba ejemplo punto net", "mia@ejemplo.net", True),
+        ("mia arroba exemplo ponto com", "mia@exemplo.com", True),
+        ("mail Mia.Rose_7@Studio-Mail.Example.", "mia.rose_7@studio-mail.example", False),
+        ("mia@velvetmail.agency or later", "mia@velvetmail.agency", False),
+        ("mia@velvet.mail.example", "mia@velvet.mail.example", False),
+    ],
+)
+def test_email_obfuscations_and_any_literal_tld(text: str, normalized: str, obscured: bool) -> None:
+    assert [(norm, obs) for _, norm, obs in found(text, "email")] == [(normalized, obscured)]
+
+
+def test_spaced_dot_needs_a_written_at_sign() -> None:
+    assert found("see you at 5. com", "email") == []
+    assert found("new in town. me too", "domain") == []
+    assert found("IG @jen.ny", "email") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["22 yo", "22yo", "22 y/o", "age 22", "22 years old", "22 ans", "22 años", "22 anos",
+     "aged 22", "I'm 22", "I’m 22", "22-year-old", "22 yrs old", "âgée de 22 ans",
+     "j’ai 22 ans", "tenho 22 anos", "Age: 22, new in town"],
+)  # fmt: skip
+def test_age_forms(text: str) -> None:
+    assert [norm for _, norm, _ in found(text, "age")] == ["22"]
+
+
+def test_ages_are_adult_only() -> None:
+    assert found("12 yo", "age") == []
+    assert found("age 17", "age") == []
+    assert [norm for _, norm, _ in found("99 years old", "age")] == ["99"]
+    assert found("22 min", "age") == []

@@ -177,3 +177,95 @@ def test_obfuscated_digits_round_trip(rng: random.Random) -> None:
     found = phones(text, region, rng.choice([lang, None]))
     assert [(e, o) for _, e, o in found] == [(e164, True)], text
     assert found[0][0] == written
+
+
+WRITTEN_PLAINLY = {
+    "Call 313-555-0170 más",
+    "Contacto: +33199003670\nMás fotos",
+    "Appelle 0491 570 123 même ce soir",
+    "Call 01/9/90/07/38/7",
+    "Ref 2026-5501-0142 call 202 555 0142",
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "lang", "e164"),
+    [
+        # 1. an accented word right after the number is not a unit ("m" for metres)
+        ("Call 313-555-0170 más", "US", "es", "+13135550170"),
+        ("Contacto: +33199003670\nMás fotos", "FR", "es", "+33199003670"),
+        ("Appelle 0491 570 123 même ce soir", "AU", "fr", "+61491570123"),
+        # 2. emoji between digits are separators
+        ("Call 0491 ⭐ 570 ⭐ 135", "AU", "en", "+61491570135"),
+        ("Call 7💫1💫3💫5💫5💫5💫0💫1💫9💫7", "US", "en", "+17135550197"),
+        ("Text 202 💋💋 555 🌹 0142", "US", None, "+12025550142"),
+        # 3. look-alike letters for 0 and 1 inside digit runs
+        ("Call 6І7 - 555 - οІ95", "US", "en", "+16175550195"),
+        ("Call о49I 57ο 86О", "AU", "en", "+61491570860"),
+        ("Call O49І - 57о - οl2", "AU", "en", "+61491570012"),
+        ("txt 2o2 555 ol42", "US", None, "+12025550142"),
+        # 4. leetspeak and stretched digit words
+        ("Call s3ven 0ne thr33 - f1ve f1ve fiv3 - oh 0ne thr33 zer0", "US", "en", "+17135550130"),
+        (
+            "Llama cer0 cuatr0 nueve unno cinco siete cero cero ocho cinco",
+            "AU",
+            "es",
+            "+61491570085",
+        ),
+        ("twoo zeero twoo fiiive 5 5 0 1 4 2", "US", "en", "+12025550142"),
+        # 5. spelled pairs: a comma or slash ends a tens word
+        ("Call oh four ninety-one, FIVE seventy, one eighty-one", "AU", "en", "+61491570181"),
+        (
+            "zero quatre quatre-vingt-onze, cinq soixante-dix, zéro douze",
+            "AU",
+            "fr",
+            "+61491570012",
+        ),
+        ("cero cuatro noventa y uno, cinco setenta, cero doce", "AU", "es", "+61491570012"),
+        ("zero quatro noventa e um, cinco setenta, zero doze", "AU", "pt", "+61491570012"),
+        # 6. slashes between digits are not dates or "24/7"
+        ("Call 01/9/90/07/38/7", "FR", "fr", "+33199007387"),
+        ("+61 / 4 / 9 / 1 / 5 / 7 / 0 / 0 / 8 / 4", "AU", "en", "+61491570084"),
+        # 7. words glued together or to digits
+        ("Call oh491 - five sevenoh - sevenzerofive", "AU", "en", "+61491570705"),
+        ("Call seven onethree 555 01fiveoh", "US", "en", "+17135550150"),
+        # 8. spelled country code after "+", leet word right after digits
+        (
+            "Phone +sixty-one / four ninety-one / five seventy / four forty-seven",
+            "AU",
+            "en",
+            "+61491570447",
+        ),
+        ("Call 6１５ - ５５5 - ０１00ne", "US", "en", "+16155550101"),
+        ("Ref 2026-5501-0142 call 202 555 0142", "US", "en", "+12025550142"),
+    ],
+)
+def test_obfuscation_classes_are_read(text: str, region: str, lang: str | None, e164: str) -> None:
+    found = phones(text, region, lang)
+    assert [e for _, e, _ in found] == [e164], text
+    assert found[0][2] is (text not in WRITTEN_PLAINLY)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "150/hr, $200 for two hours, 150 roses, 5'6\" and 1m68",
+        "Booked 12/05/2026, 10:30 to 11:45, 24/7",
+        "1 💋 2 💋 3 💋 4 💋 5 💋 6 💋 7",
+        "5 ⭐ reviews, 100 ⭐ 200 ⭐ 300",
+        "lol 10 o 5 lil 2011 i 1 oil 4 10l",
+        "oh oh oh one two three four five six",
+        "seven twenty-five, ninety nine, forty one",
+        "2 girls 3 hours 4 friends 5 stars 6 nights 7 days 8 pm",
+        "Ref 2026-5501-0142, for two nights, one or two",
+    ],
+)
+def test_new_readings_keep_decoys_out(text: str) -> None:
+    for region in ("US", "AU", "FR"):
+        assert phones(text, region) == [], (region, text)
+
+
+def test_trailing_oh_after_a_digit_group_is_not_a_digit() -> None:
+    assert [e for _, e, _ in phones("Call 202 555 0142 oh and text")] == ["+12025550142"]
+    [(written, _, _)] = phones("Call 202 555 0142 oh and text")
+    assert written == "202 555 0142"

@@ -46,7 +46,8 @@ _TLDS = (
 )
 _AT = r"(?:\s*[(\[{<]\s*(?:at|@|arroba|arobase)\s*[)\]}>]\s*|\s+(?:at|arroba|arobase)\s+|\s?@\s?)"
 _DOT = (
-    r"(?:\s*[(\[{<]\s*(?:dot|\.|point|punto|ponto)\s*[)\]}>]\s*|\s+(?:dot|point|punto|ponto)\s+|\.)"
+    r"(?:\s*[(\[{<]\s*(?:dot|\.|point|punto|ponto)\s*[)\]}>]\s*|\s+(?:dot|point|punto|ponto)\s+"
+    r"|\s?\.\s?)"
 )
 _AT_CUES = ("@", " at ", "(at)", "[at]", "{at}", "<at>", "arroba", "arobase")
 # An e-mail that ends exactly where a TLD hit ends (searched in a short window before it).
@@ -58,8 +59,14 @@ _EMAIL_ENDING = re.compile(
 _DOT_SPLIT = re.compile(_DOT)
 # Anchor for e-mails and domains: a dot (written or spelled) followed by a known TLD.
 _TLD_HIT = re.compile(
-    rf"(?:(?P<dot>\.)|[(\[{{<]\s*(?:dot|\.)\s*[)\]}}>]\s*"
+    rf"(?:(?P<dot>\.)|(?P<spaced>\s\.\s?|\.\s)|[(\[{{<]\s*(?:dot|\.)\s*[)\]}}>]\s*"
     rf"|(?:dot|point|punto|ponto)(?:\s*[)\]}}>]\s*|\s+))(?P<tld>{_TLDS})(?![\w\-]|\.[a-z0-9])"
+)
+# A literal address ("name@mail.example", "name@velvet.agency"): any 2-24 letter TLD; with
+# spaces around "@" ("IG @jen.ny" is a handle) only the known-TLD path below applies.
+_LITERAL_EMAIL = re.compile(
+    r"(?<![\w.%+-])(?P<local>[a-z0-9](?:[a-z0-9._%+-]*[a-z0-9_])?)@"
+    r"(?P<domain>(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,24})(?![\w-]|\.[a-z0-9])"
 )
 _LABELS_ENDING = re.compile(
     r"(?<![\w@.\-/])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z"
@@ -149,12 +156,15 @@ _PRICE_AFTER = re.compile(
     r"|(?:hh|hr|ph|per hour|por hora|de l'heure|l'heure|la hora)(?![a-z]))"
 )
 _AGE_AFTER = re.compile(
-    r"\s?(?:yo|y\.o\.?|y/o|yrs?(?:\s?old)?|years?(?:\s?old)?|ans|años|anos)(?![a-z])"
+    r"[\s\-]?(?:yo|y\.o\.?|y/o|yrs?(?:[\s\-]?old)?|years?(?:[\s\-]?old|\sof\sage)?"
+    r"|ans|años|anos)(?![^\W\d_])"
 )
 _AGE_BEFORE = re.compile(
-    r"(?<![a-z])(?:(?P<label>age|aged|âge|edad|idade|turned|cumplidos|feitos)\s?[:=]?\s?"
-    r"|(?:i'm|i am|im|tengo|tenho)\s)\Z"
+    r"(?<![a-z])(?:(?P<label>age|aged|âge|âgée?\sde|edad|idade|turned|cumplidos|feitos"
+    r"|age\sis|my\sage\sis)\s?[:=]?\s?"
+    r"|(?:i'm|i’m|i am|im|tengo|tenho|j'ai|j’ai)\s)\Z"
 )
+_AGES = range(18, 100)  # an adult age; "12 yo" or "10 ans" is never read as one
 _NOT_AN_AGE_AFTER = re.compile(r"\s?(?:[$€£%/:h]|min|hr|\d)")
 _CURRENCY = {
     "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR", "£": "GBP", "gbp": "GBP",
@@ -218,8 +228,8 @@ def _email_ending(nt: NormalizedText, hit: re.Match[str]) -> _Found | None:
     if not any(cue in window for cue in _AT_CUES):
         return None
     match = _EMAIL_ENDING.search(nt.text, window_start, hit.end())
-    if match is None:
-        return None
+    if match is None or (hit.group("spaced") and "@" not in match.group()):
+        return None  # "see you at 5. com": a spaced dot needs a written "@"
     domain = ".".join(part.strip() for part in _DOT_SPLIT.split(match.group("domain")))
     normalized = f"{match.group('local')}@{domain}.{match.group('tld')}"
     start, end, entity = _entity(nt, "email", match.start(), match.end(), normalized, False)
@@ -263,6 +273,16 @@ def _addresses(nt: NormalizedText) -> list[_Found]:
         found.append(
             (start, end, Entity("url", entity.value, _url_normal(entity.value), entity.span, False))
         )
+    if "@" in text:
+        for match in _LITERAL_EMAIL.finditer(text):
+            if _overlaps(match.start(), match.end(), found):
+                continue
+            normalized = f"{match.group('local')}@{match.group('domain')}"
+            start, end, entity = _entity(nt, "email", *match.span(), normalized, False)
+            obscured = entity.value.lower() != normalized
+            found.append(
+                (start, end, Entity("email", entity.value, normalized, entity.span, obscured))
+            )
     for hit in _TLD_HIT.finditer(text):
         if _overlaps(hit.start(), hit.end(), found):
             continue
@@ -270,6 +290,8 @@ def _addresses(nt: NormalizedText) -> list[_Found]:
         if email is not None and not _overlaps(email[0], email[1], found):
             found.append(email)
             continue
+        if hit.group("spaced"):
+            continue  # "in town. me too": a spaced dot only counts inside an e-mail
         domain = _domain_ending(nt, hit)
         if domain is not None and not _overlaps(domain[0], domain[1], found):
             found.append(domain)
@@ -327,13 +349,13 @@ def _amounts(nt: NormalizedText, region: str) -> list[_Found]:
             span_end = after.end() if after else end
             found.append(_entity(nt, "price", span_start, span_end, normalized, False))
             continue
-        if len(whole) != 1 or len(whole[0]) != 2:
+        if len(whole) != 1 or len(whole[0]) != 2 or int(whole[0]) not in _AGES:
             continue
         unit = _AGE_AFTER.match(text, end)
         if unit is not None:
             found.append(_entity(nt, "age", start, unit.end(), whole[0], False))
             continue
-        label = _AGE_BEFORE.search(text, max(0, start - 10), start)
+        label = _AGE_BEFORE.search(text, max(0, start - 14), start)
         if label is not None and (label.group("label") or not _NOT_AN_AGE_AFTER.match(text, end)):
             found.append(_entity(nt, "age", label.start(), end, whole[0], False))
     return found

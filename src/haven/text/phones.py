@@ -5,7 +5,9 @@ Why: ads that want to avoid moderation write "two 0 two, five5five, oh one f0ur 
 numbers look like digit runs too. Running phonenumbers' matcher on every ad is both too
 slow and blind to spelled digits, so this module:
 
-1. masks decoys (prices, times, heights, dates, references) in the folded text;
+1. builds a same-length scan copy in which emoji tokens are separators and o / l / i inside
+   digit tokens are 0 / 1 ("0491 ⭐ 570", "6І7"), then masks decoys (prices, times,
+   heights, dates, references) in it;
 2. scans once for *runs* of digit atoms - literal digits or digit words in English, French,
    Spanish and Portuguese, leetspeak included ("f0ur") - separated by short punctuation;
 3. joins runs across weak tokens ("oh", "o", "for", "to") only when digits sit on both
@@ -108,19 +110,28 @@ _ACCENTS = {"a": "àáâãä", "c": "ç", "e": "èéêë", "i": "ìíîï", "n":
 
 
 def _word_class(char: str) -> str:
+    """A letter, its accented and leet forms, then optional repeats ("unno", "fiiive")."""
     if char == " ":
         return r"[\s\-]*"
     variants = _ACCENTS.get(char, "") + _LEET.get(char, "")
-    return f"[{char}{variants}]" if variants else re.escape(char)
+    single = f"[{char}{variants}]" if variants else re.escape(char)
+    return f"{single}{re.escape(char)}*" if char.isalpha() else single
+
+
+def _collapse(word: str) -> str:
+    """Squeeze repeated letters so that stretched spellings share one key ("unno" → "uno")."""
+    return "".join(char for char, _ in itertools.groupby(word))
 
 
 def _word_key(word: str) -> str:
-    """Lookup key of a matched digit word: no accents, no leet, no separators."""
+    """Lookup key of a matched digit word: no accents, no leet, no separators, no repeats."""
     decomposed = unicodedata.normalize("NFD", word.translate(_UNLEET))
-    return "".join(c for c in decomposed if c.isalpha() and not unicodedata.combining(c))
+    return _collapse("".join(c for c in decomposed if c.isalpha() and not unicodedata.combining(c)))
 
 
 _LANGS = ("en", "fr", "es", "pt")
+_OH = "oh"  # "oh" for zero is an atom of its own kind: kept inside a run, trimmed at its end
+_EMOJI_GAP = "\x1f"  # emoji tokens become runs of this character in the scan text
 
 
 @dataclass(frozen=True)
@@ -131,15 +142,19 @@ class _Tables:
 
 
 def _tables(langs: Iterable[str]) -> _Tables:
-    words: dict[str, tuple[int, str]] = {}
+    words: dict[str, tuple[int, str]] = {_OH: (0, "oh")}
     for lang in langs:
         for word, value in _WORDS[lang].items():
-            words.setdefault(word.replace(" ", ""), value)
-    keys = [*_spelled_keys(langs), *_REPEATERS]
-    alternation = trie_regex(keys, _word_class)
-    atom = f"(?:{alternation})|[0-9]+"
-    first = f"(?<![^\\W\\d_])(?:{alternation})|[0-9]+"  # no word atom starts mid-word
-    sep = r"[ \t\-.()/,*_|~:•·+\[\]]{0,3}"
+            words.setdefault(_collapse(word.replace(" ", "")), value)
+    spelled = _spelled_keys(langs)
+    keys = {*spelled, *(_collapse(key) for key in spelled), *_REPEATERS, _OH}
+    alternation = trie_regex(sorted(keys), _word_class)
+    # One digit per atom, so that a leet word may start right after digits ("0100ne").
+    atom = f"(?:{alternation})|[0-9]"
+    first = f"(?<![^\\W\\d_])(?:{alternation})|[0-9]"  # no word atom starts mid-word
+    chars = r"[ \t\-.()/,*_|~:•·+\[\]]"
+    # An emoji token counts as one mark; possessive: no atom starts with a mark (fast scan).
+    sep = f"{chars}{{0,3}}+(?:{_EMOJI_GAP}++{chars}{{0,3}}+)*+"
     run = re.compile(f"(?:{first})(?:{sep}(?:(?:and|et|y|e)[ \\t\\-]+)?(?:{atom}))*")
     return _Tables(words, run, re.compile(atom))
 
@@ -151,6 +166,7 @@ def _spelled_keys(langs: Iterable[str]) -> list[str]:
 _TABLES: dict[str | None, _Tables] = {lang: _tables((lang, "en")) for lang in _LANGS}
 _TABLES[None] = _tables(_LANGS)
 
+_NO_LETTER = r"(?![^\W\d_])"  # no letter follows, accented ones included ("0170 más")
 # Decoys: digit runs that are prices, times, heights, dates or references, never phones.
 _NOT_AFTER_DIGIT = r"(?<!\d)(?<!\d[\-./ ])"
 _NOT_BEFORE_DIGIT = r"(?!\d)(?![\-./ ]\d)"
@@ -158,18 +174,20 @@ _DECOY = re.compile(
     "|".join(
         [
             r"[$€£¥]\s?\d[\d,.]*",
-            r"\d[\d,.]*\s?(?:[$€£]|usd|aud|eur|gbp|dollars?|euros?|bucks|roses?|reais)(?![a-z])",
+            r"\d[\d,.]*\s?(?:[$€£]|usd|aud|eur|gbp|dollars?|euros?|bucks|roses?|reais)"
+            + _NO_LETTER,
             r"\d+\s?(?:/|per|par|por|la|l')\s?(?:h|hr|hrs|hour|heure|hora|\d*\s?min)",
-            r"\d+\s?(?:hh|hr|hrs|h|min|mins|ans|años|anos|yo|yrs?|years?|cm|kg|kgs|lbs?|m)"
-            r"(?![a-z])",
-            r"(?<!\d)\d{1,2}\s?/\s?7(?!\d)|7j/7|24h/24|\d{1,2}\s?[:h]\s?\d{2}(?!\d)",
+            r"\d+[ \t]?(?:hh|hr|hrs|h|min|mins|ans|años|anos|yo|yrs?|years?|cm|kg|kgs|lbs?|m)"
+            + _NO_LETTER,
+            r"(?<![\d/])(?<![\d/] )\d{1,2}\s?/\s?7(?!\d)(?!\s?/\s?\d)",
+            r"7j/7|24h/24|\d{1,2}\s?[:h]\s?\d{2}(?!\d)",
             r"\d\s?'\s?\d{1,2}(?:\"|'')?|\d\s?(?:ft|feet)\s?\d{0,2}",
             _NOT_AFTER_DIGIT + r"\d{1,2}([\-./])\d{1,2}\1(?:19|20)?\d{2}" + _NOT_BEFORE_DIGIT,
             _NOT_AFTER_DIGIT + r"(?:19|20)\d{2}([\-./])\d{1,2}\2\d{1,2}" + _NOT_BEFORE_DIGIT,
             _NOT_AFTER_DIGIT + r"\d{2}[a-h]{0,3}-\d{2}-\d{2}" + _NOT_BEFORE_DIGIT,
             r"(?<![a-z])(?:ref|réf|reference|référence|referencia|referência|id|order|"
             r"invoice|ticket|code|zip|postcode|annonce|anuncio|anúncio|no\.|n°|nº|#)"
-            r"\s?[.:#]?\s?[0-9a-z]*[0-9][0-9a-z\-/ ]*[0-9]",
+            r"\s?[.:#]?\s?[0-9a-z]*[0-9](?:[0-9a-z\-/]|[ ](?=[0-9]))*[0-9]",  # stops at words
         ]
     )
 )
@@ -233,8 +251,12 @@ def _atoms(text: str, start: int, end: int, tables: _Tables) -> list[_Atom]:
     pending_repeat = 1
     for match in tables.atom.finditer(text, start, end):
         raw = match.group()
-        if raw[0].isdigit() and raw.isdigit():
-            atoms.append(_Atom(match.start(), match.end(), raw * pending_repeat, "digit"))
+        if raw.isdigit():
+            previous = atoms[-1] if atoms else None
+            if previous is not None and previous.kind == "digit" and previous.end == match.start():
+                atoms[-1] = _Atom(previous.start, match.end(), previous.digits + raw, "digit")
+            else:
+                atoms.append(_Atom(match.start(), match.end(), raw * pending_repeat, "digit"))
             pending_repeat = 1
             continue
         key = _word_key(raw)
@@ -245,10 +267,15 @@ def _atoms(text: str, start: int, end: int, tables: _Tables) -> list[_Atom]:
         if entry is None:
             continue
         value, kind = entry
+        if kind == _OH:
+            atoms.append(_Atom(match.start(), match.end(), "0" * pending_repeat, _OH))
+            pending_repeat = 1
+            continue
         previous = atoms[-1] if atoms else None
         if previous is not None and previous.kind == "word" and pending_repeat == 1:
             prev_value = int(previous.digits) if len(previous.digits) == 2 else -1
-            combined = _combine(prev_value, value, kind, match.start() - previous.end)
+            gap = text[previous.end : match.start()]
+            combined = _combine(prev_value, value, kind, gap) if _TENS_GAP.fullmatch(gap) else None
             if combined is not None:
                 atoms[-1] = _Atom(previous.start, match.end(), f"{combined:02d}", "word")
                 continue
@@ -258,9 +285,13 @@ def _atoms(text: str, start: int, end: int, tables: _Tables) -> list[_Atom]:
     return atoms
 
 
-def _combine(previous: int, value: int, kind: str, gap: int) -> int | None:
+# Between a tens word and its unit: spaces, hyphens, "and"; a comma or slash ends the pair.
+_TENS_GAP = re.compile(r"[ \t\-]*(?:(?:and|et|y|e)[ \t\-]+)?")
+
+
+def _combine(previous: int, value: int, kind: str, gap: str) -> int | None:
     """Join a tens word with what follows: "forty two", "soixante-dix", "vingt et un"."""
-    if previous < 10 or gap > 5:
+    if previous < 10 or len(gap) > 5:
         return None
     if previous >= 20 and previous % 10 == 0 and kind == "u" and 1 <= value <= 9:
         return previous + value
@@ -287,12 +318,14 @@ def _runs(masked: str, tables: _Tables, windows: list[tuple[int, int]]) -> list[
     last_end = -10
     for start, end in spans:
         atoms = _atoms(masked, start, end, tables)
-        while atoms and atoms[0].kind == "word" and start > 0 and masked[start - 1].isalpha():
+        while atoms and atoms[0].kind != "digit" and start > 0 and masked[start - 1].isalpha():
             atoms.pop(0)  # word atom glued to preceding letters ("someone")
             start = atoms[0].start if atoms else end
-        while atoms and atoms[-1].kind == "word" and end < len(masked) and masked[end].isalpha():
+        while atoms and atoms[-1].kind != "digit" and end < len(masked) and masked[end].isalpha():
             atoms.pop()
             end = atoms[-1].end if atoms else start
+        while len(atoms) > 1 and _loose_oh(atoms[-2], atoms[-1]):
+            atoms.pop()  # "... 0142 oh" - a trailing "oh" counts only glued or after words
         if not atoms:
             continue
         weak = _weak_digit(masked, last_end, atoms[0].start) if current else None
@@ -309,6 +342,10 @@ def _runs(masked: str, tables: _Tables, windows: list[tuple[int, int]]) -> list[
     return [run for run in merged if sum(len(atom.digits) for atom in run) >= 7]
 
 
+def _loose_oh(previous: _Atom, last: _Atom) -> bool:
+    return last.kind == _OH and previous.kind == "digit" and last.start > previous.end
+
+
 def _with_glued_weak(text: str, atoms: list[_Atom]) -> list[_Atom]:
     """Accept a weak token glued to the front of a run ("for80 2sixseven")."""
     first = atoms[0]
@@ -320,10 +357,12 @@ def _with_glued_weak(text: str, atoms: list[_Atom]) -> list[_Atom]:
     return [_Atom(match.start(), first.start, _WEAK[match.group(1)], "weak"), *atoms]
 
 
-def _is_plain(original: str, atoms: list[_Atom], nt: NormalizedText) -> bool:
+def _is_plain(atoms: list[_Atom], nt: NormalizedText, scan: str) -> bool:
     """True when the number is written the ordinary way (digits in groups, usual marks)."""
     if any(atom.kind != "digit" for atom in atoms):
         return False
+    if nt.text[atoms[0].start : atoms[-1].end] != scan[atoms[0].start : atoms[-1].end]:
+        return False  # look-alike letters or emoji between the digits
     if sum(1 for atom in atoms if len(atom.digits) == 1) >= 3:
         return False  # digit-by-digit spacing
 
@@ -331,7 +370,7 @@ def _is_plain(original: str, atoms: list[_Atom], nt: NormalizedText) -> bool:
         if not _PLAIN_GAP.fullmatch(nt.text, left.end, right.start):
             return False
     start, end = nt.original_span(atoms[0].start, atoms[-1].end)
-    return all(char.isascii() for char in original[start:end])
+    return all(char.isascii() for char in nt.original[start:end])
 
 
 def _parse(digits: str, international: bool, region: str, whole_run: bool) -> str | None:
@@ -379,10 +418,10 @@ def _national_lengths(region: str) -> frozenset[int]:
     return frozenset(lengths | {length + trunk for length in lengths})
 
 
-def _windows(run: list[_Atom], nt: NormalizedText, region: str) -> list[PhoneCandidate]:
+def _windows(run: list[_Atom], nt: NormalizedText, scan: str, region: str) -> list[PhoneCandidate]:
     """Greedy left-to-right: the longest valid number starting at each atom."""
     found: list[PhoneCandidate] = []
-    text = nt.text
+    text = scan
     national = _national_lengths(region)
     index = 0
     count = len(run)
@@ -425,7 +464,7 @@ def _windows(run: list[_Atom], nt: NormalizedText, region: str) -> list[PhoneCan
         start = plus if plus is not None else atoms[0].start
         if plus is None and start > 0 and text[start - 1] == "(":
             start -= 1
-        obscured = not _is_plain(nt.original, atoms, nt) or (plus is not None and text[plus] != "+")
+        obscured = not _is_plain(atoms, nt, scan) or (plus is not None and text[plus] != "+")
         found.append(PhoneCandidate(start, atoms[-1].end, e164, obscured))
         index = stop
     return found
@@ -443,11 +482,46 @@ def find_phones(
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise PhoneError(f"unknown region {region!r}")
     tables = _TABLES.get(lang if lang in _TABLES else None, _TABLES[None])
-    windows = _candidate_windows(nt.text, tables)
+    scan = _scan_text(nt.text)
+    windows = _candidate_windows(scan, tables)
     if not windows:
         return []
-    masked = _mask_decoys(nt.text, windows)
+    masked = _mask_decoys(scan, windows)
     found: list[PhoneCandidate] = []
     for run in _runs(masked, tables, windows):
-        found.extend(_windows(run, nt, region))
+        found.extend(_windows(run, nt, scan, region))
     return found
+
+
+_EMOJI_TOKEN = re.compile(r" :([^\s:]{1,80}): ")
+_KEYCAP = re.compile(r"keycap_(\d+)")
+# A token of digits mixed with o / l / i look-alikes ("o49i", "6l7", "ol95"), no other letter.
+_LOOKALIKE_TOKEN = re.compile(r"(?<![^\W\d_])[0-9oli]*[0-9][0-9oli]*(?![^\W\d_])")
+_LOOKALIKE_DIGITS = str.maketrans({"o": "0", "l": "1", "i": "1"})
+
+
+def _scan_text(text: str) -> str:
+    """Same-length copy of ``text`` for the digit scan.
+
+    Emoji tokens become `_EMOJI_GAP` runs (a keycap keeps its digits), and o / l / i inside
+    digit tokens become 0 / 1, so "0491 ⭐ 570" and "6І7" scan like ordinary digit runs.
+    """
+    if ":" in text:
+        text = _EMOJI_TOKEN.sub(_emoji_gap, text)
+    if "o" in text or "l" in text or "i" in text:
+        text = _LOOKALIKE_TOKEN.sub(_lookalike_digits, text)
+    return text
+
+
+def _emoji_gap(match: re.Match[str]) -> str:
+    size = match.end() - match.start()
+    keycap = _KEYCAP.fullmatch(match.group(1))
+    if keycap is None:
+        return _EMOJI_GAP * size
+    digits = keycap.group(1)
+    return (_EMOJI_GAP + digits).ljust(size, _EMOJI_GAP)
+
+
+def _lookalike_digits(match: re.Match[str]) -> str:
+    token = match.group()
+    return token if token.isdigit() else token.translate(_LOOKALIKE_DIGITS)
