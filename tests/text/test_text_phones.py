@@ -269,3 +269,72 @@ def test_trailing_oh_after_a_digit_group_is_not_a_digit() -> None:
     assert [e for _, e, _ in phones("Call 202 555 0142 oh and text")] == ["+12025550142"]
     [(written, _, _)] = phones("Call 202 555 0142 oh and text")
     assert written == "202 555 0142"
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "lang", "e164"),
+    [
+        # leet digits inside words and sound-alike spellings
+        (
+            "Contacto: d0s c3ro tr3s, sinko c1nco cinko, cer0 unno doz kuatro",
+            "US",
+            "es",
+            "+12035550124",
+        ),
+        ("Contact: zer0 katre n3uf hun sinq s3pt zer0 wit troa s1x", "AU", "fr", "+61491570836"),
+        (
+            "Contato: zer0 kuatro novi hum sinko set3 zer0 zer0 oitu doiz",
+            "AU",
+            "pt",
+            "+61491570082",
+        ),
+        ("Contact: s3v3n wun thr33 / fiv fiv3 f1ve / 0 wun fower ait", "US", "en", "+17135550148"),
+        # a weak sound-alike at the edge of a spelled run, used only when needed
+        ("Contact: to zer0 too.fiv3 fiv3 f1ve.o 1ne fore e1ght", "US", "en", "+12025550148"),
+        (
+            "Contact: tr0is zer0 d3ux / c1nq sink c1nq / zer0 uhn s1x uhn",
+            "US",
+            "fr",
+            "+13025550161",
+        ),
+        # look-alike letter tokens with no real digit, next to digit groups
+        ("Contact: 2о2, 555, ОIІO", "US", "en", "+12025550110"),
+        ("Contact: Оl 99 oО 61 27", "FR", "es", "+33199006127"),
+        ("Contact: οІ.99.Оo.52.80", "FR", "fr", "+33199005280"),
+        ("Contact: О49l, 57O, Оlο", "AU", "pt", "+61491570010"),
+        # digit words glued to each other and to digits
+        ("Contato: 0quatro noveum.5setezero.33Dois", "AU", "pt", "+61491570332"),
+        ("Contact: oh four nine one - five7OH - eightnine six", "AU", "en", "+61491570896"),
+        ("Contacto: doscero3 / cincocinco5 / cero1unoocho", "US", "es", "+12035550118"),
+        ("Contacto: cero1 - nueve9-00-77 - ocho dos", "FR", "es", "+33199007782"),
+        ("Contact: zeroun9 - 9zero0 - 12 34", "FR", "fr", "+33199001234"),
+    ],
+)
+def test_leet_soundalike_lookalike_and_glued_words(
+    text: str, region: str, lang: str | None, e164: str
+) -> None:
+    found = phones(text, region, lang)
+    assert [e for _, e, _ in found] == [e164], text
+    assert found[0][2] is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I ate at two, to be or not to be, lol oh, for two nights, one or two",
+        "hey hun, one two three, lol 555 oil 12, won four games, ate five",
+        "tree to tree, one to one, two to two to two too, sink or swim, set of two",
+        "Rates 150/hr, $200, 150 roses, 5'6\" and 1m68, open 24/7, 10:30 to 11:45",
+        "Ref 2026-5501-0142 booked until 12/05/2026, postcode 75011",
+        "oo la la 555 lol, wit and one nine, zero to one hundred in two weeks",
+    ],
+)
+def test_soundalikes_and_letter_tokens_keep_prose_out(text: str) -> None:
+    for lang in ("en", "fr", "es", "pt", None):
+        for region in ("US", "AU", "FR"):
+            assert phones(text, region, lang) == [], (region, lang, text)
+
+
+def test_weak_edge_is_not_added_to_a_number_that_stands_alone() -> None:
+    [(written, e164, obscured)] = phones("call me to 202 555 0142 to book", "US", "en")
+    assert (written, e164, obscured) == ("202 555 0142", "+12025550142", False)

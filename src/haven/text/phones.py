@@ -6,14 +6,18 @@ numbers look like digit runs too. Running phonenumbers' matcher on every ad is b
 slow and blind to spelled digits, so this module:
 
 1. builds a same-length scan copy in which emoji tokens are separators and o / l / i inside
-   digit tokens are 0 / 1 ("0491 ⭐ 570", "6І7"), then masks decoys (prices, times,
-   heights, dates, references) in it;
+   digit tokens are 0 / 1 ("0491 ⭐ 570", "6І7"), as are o / l / i-only tokens next to a
+   digit group ("555, OIІО"); only stretches around digits are looked at, so prose costs
+   little; then masks decoys (prices, times, heights, dates, references) in it;
 2. scans once for *runs* of digit atoms - literal digits or digit words in English, French,
-   Spanish and Portuguese, leetspeak included ("f0ur") - separated by short punctuation;
-3. joins runs across weak tokens ("oh", "o", "for", "to") only when digits sit on both
-   sides, so prose such as "for two nights" never turns into a number;
-4. hands only candidate windows of a plausible length to ``phonenumbers.parse`` and keeps
-   those that are valid numbers.
+   Spanish and Portuguese, leetspeak ("f0ur", "c1nco", "s3pt") and sound-alike spellings
+   ("sinko", "troa", "kuatro") included, glued or separated by short punctuation
+   ("cero1unoocho": a stretched letter never swallows the start of the next word);
+3. joins runs across weak tokens ("oh", "o", "for", "to", "fore", "ate", "hun") only when
+   digits sit on both sides, or at the edge of a spelled run that is no number without
+   them, so prose such as "for two nights" or "I ate at two" never turns into a number;
+4. hands only candidate windows of a plausible length to ``phonenumbers.parse`` (memoised,
+   region-first validity check) and keeps those that are valid numbers.
 
 A number counts as ``obscured`` when it only appears after de-obfuscation (words, weak
 tokens, look-alike characters, odd separators or digit-by-digit spacing).
@@ -21,6 +25,7 @@ tokens, look-alike characters, odd separators or digit-by-digit spacing).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -97,25 +102,66 @@ _WORDS: dict[str, dict[str, tuple[int, str]]] = {
         "setenta": (70, "d"), "oitenta": (80, "d"), "noventa": (90, "d"),
     },
 }  # fmt: skip
+# Sound-alike spellings that are not ordinary words: full digit words of their language.
+_SOUND_ALIKES: dict[str, dict[str, int]] = {
+    "en": {"wun": 1, "fower": 4, "fiv": 5, "sevan": 7, "ait": 8, "nien": 9},
+    "fr": {
+        "hun": 1, "deu": 2, "troa": 3, "trwa": 3, "katr": 4, "katre": 4, "quatr": 4,
+        "sink": 5, "sinq": 5, "cink": 5, "set": 7, "sett": 7, "wit": 8, "uit": 8,
+        "neu": 9,
+    },
+    "es": {
+        "uhno": 1, "doz": 2, "trez": 3, "kuatro": 4, "kwatro": 4, "sinko": 5, "cinko": 5,
+        "sinco": 5, "seiz": 6, "otcho": 8, "nuebe": 9, "sero": 0, "zero": 0,
+    },
+    "pt": {
+        "hum": 1, "doiz": 2, "treis": 3, "trez": 3, "kuatro": 4, "kwatro": 4, "sinko": 5,
+        "sinco": 5, "seiz": 6, "seti": 7, "oitu": 8, "novi": 9, "zeru": 0,
+    },
+}  # fmt: skip
+for _lang, _aliases in _SOUND_ALIKES.items():
+    for _alias, _value in _aliases.items():
+        _WORDS[_lang].setdefault(_alias, (_value, "u"))
+# Three-letter starts of digit words: a stretched letter stops where one of them begins.
+_WORD_STARTS = (
+    "(?:"
+    + "|".join(sorted({w.replace(" ", "")[:3] for t in _WORDS.values() for w in t if len(w) > 3}))
+    + ")"
+)
 # "double five" = 55; connectors between tens and units ("vingt et un", "noventa y nueve").
 _REPEATERS = {"double": 2, "triple": 3}
 _CONNECTORS = frozenset({"and", "et", "y", "e"})
-# Weak tokens stand for a digit only with digits on both sides (or glued to one).
-_WEAK = {"oh": "0", "o": "0", "for": "4", "to": "2", "too": "2"}
+# Weak tokens stand for a digit only with digits on both sides (or glued to one), or at the
+# edge of a run of spelled digits when the run is no number without them.
+_WEAK = {
+    "oh": "0", "o": "0", "for": "4", "fore": "4", "to": "2", "too": "2", "tree": "3",
+    "ate": "8", "won": "1", "hun": "1", "uhn": "1",
+}  # fmt: skip
 _GLUED_ONLY = {"l": "1", "i": "1"}
+_WEAK_WORDS = "|".join(sorted(_WEAK, key=len, reverse=True))
 
-_LEET = {"o": "0", "i": "1", "e": "3", "a": "4", "s": "5"}
-_UNLEET = str.maketrans({digit: letter for letter, digit in _LEET.items()})
+_LEET = {"o": "0", "i": "1", "l": "1", "e": "3", "a": "4", "s": "5", "t": "7"}
+# A leet "1" may stand for i, l or o ("c1nco", "e1even", "1ne"): keys are tried in turn.
+_UNLEET = tuple(
+    str.maketrans({"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "1": one})
+    for one in ("i", "l", "o")
+)
 _ACCENTS = {"a": "àáâãä", "c": "ç", "e": "èéêë", "i": "ìíîï", "n": "ñ", "o": "òóôõö", "u": "ùúûü"}
+_ONE_AS_O = "1"  # extra leet form of "o" at the start of a word only ("1ne")
 
 
 def _word_class(char: str) -> str:
-    """A letter, its accented and leet forms, then optional repeats ("unno", "fiiive")."""
+    """A letter, its accented and leet forms, then optional repeats ("unno", "fiiive").
+
+    A repeat is not taken where another digit word starts ("unoocho", "nineeight").
+    """
     if char == " ":
         return r"[\s\-]*"
     variants = _ACCENTS.get(char, "") + _LEET.get(char, "")
     single = f"[{char}{variants}]" if variants else re.escape(char)
-    return f"{single}{re.escape(char)}*" if char.isalpha() else single
+    if not char.isalpha():
+        return single
+    return f"{single}(?:(?!{_WORD_STARTS}){re.escape(char)})*"
 
 
 def _collapse(word: str) -> str:
@@ -123,10 +169,15 @@ def _collapse(word: str) -> str:
     return "".join(char for char, _ in itertools.groupby(word))
 
 
-def _word_key(word: str) -> str:
-    """Lookup key of a matched digit word: no accents, no leet, no separators, no repeats."""
-    decomposed = unicodedata.normalize("NFD", word.translate(_UNLEET))
-    return _collapse("".join(c for c in decomposed if c.isalpha() and not unicodedata.combining(c)))
+@functools.lru_cache(maxsize=4096)
+def _word_keys(word: str) -> tuple[str, ...]:
+    """Lookup keys of a matched digit word: no accents, leet, separators or repeats."""
+    keys: list[str] = []
+    for table in _UNLEET if any(c in word for c in "01345") else _UNLEET[:1]:
+        decomposed = unicodedata.normalize("NFD", word.translate(table))
+        letters = "".join(c for c in decomposed if c.isalpha() and not unicodedata.combining(c))
+        keys.append(_collapse(letters))
+    return tuple(keys)
 
 
 _LANGS = ("en", "fr", "es", "pt")
@@ -147,7 +198,7 @@ def _tables(langs: Iterable[str]) -> _Tables:
         for word, value in _WORDS[lang].items():
             words.setdefault(_collapse(word.replace(" ", "")), value)
     spelled = _spelled_keys(langs)
-    keys = {*spelled, *(_collapse(key) for key in spelled), *_REPEATERS, _OH}
+    keys = {*spelled, *(_collapse(key) for key in spelled), *_REPEATERS, _OH, "1ne"}
     alternation = trie_regex(sorted(keys), _word_class)
     # One digit per atom, so that a leet word may start right after digits ("0100ne").
     atom = f"(?:{alternation})|[0-9]"
@@ -182,8 +233,12 @@ _DECOY = re.compile(
             r"(?<![\d/])(?<![\d/] )\d{1,2}\s?/\s?7(?!\d)(?!\s?/\s?\d)",
             r"7j/7|24h/24|\d{1,2}\s?[:h]\s?\d{2}(?!\d)",
             r"\d\s?'\s?\d{1,2}(?:\"|'')?|\d\s?(?:ft|feet)\s?\d{0,2}",
-            _NOT_AFTER_DIGIT + r"\d{1,2}([\-./])\d{1,2}\1(?:19|20)?\d{2}" + _NOT_BEFORE_DIGIT,
-            _NOT_AFTER_DIGIT + r"(?:19|20)\d{2}([\-./])\d{1,2}\2\d{1,2}" + _NOT_BEFORE_DIGIT,
+            _NOT_AFTER_DIGIT
+            + r"(?!00)\d{1,2}([\-./])(?!00)\d{1,2}\1(?:19|20)?\d{2}"
+            + _NOT_BEFORE_DIGIT,
+            _NOT_AFTER_DIGIT
+            + r"(?:19|20)\d{2}([\-./])(?!00)\d{1,2}\2(?!00)\d{1,2}"
+            + _NOT_BEFORE_DIGIT,
             _NOT_AFTER_DIGIT + r"\d{2}[a-h]{0,3}-\d{2}-\d{2}" + _NOT_BEFORE_DIGIT,
             r"(?<![a-z])(?:ref|réf|reference|référence|referencia|referência|id|order|"
             r"invoice|ticket|code|zip|postcode|annonce|anuncio|anúncio|no\.|n°|nº|#)"
@@ -191,8 +246,15 @@ _DECOY = re.compile(
         ]
     )
 )
-_WEAK_GAP = re.compile(r"[ \t\-.,/]{0,2}(oh|o|for|to|too)[ \t\-.,/]{0,2}|(l|i)")
-_WEAK_BEFORE = re.compile(r"(?<![a-z])(oh|o|for|to|too)$")
+_DECOY_START = re.compile(r"[0-9$€£¥#]")
+_DECOY_KEYWORD = re.compile(
+    r"(?:ref|réf|id|order|invoice|ticket|code|zip|postcode|annonce|anuncio|anúncio|no\.|n°|nº)"
+)
+_WEAK_GAP = re.compile(f"[ \\t\\-.,/]{{0,2}}({_WEAK_WORDS})[ \\t\\-.,/]{{0,2}}|(l|i)")
+_WEAK_BEFORE = re.compile(f"(?<![a-z])({_WEAK_WORDS})$")
+# A weak token spaced off the edge of a run that starts or ends with a spelled digit.
+_WEAK_LEAD = re.compile(f"(?<![^\\W\\d_])({_WEAK_WORDS})[ \\t\\-.,/]{{1,2}}$")
+_WEAK_TRAIL = re.compile(f"[ \\t\\-.,/]{{1,2}}({_WEAK_WORDS})(?![^\\W\\d_])")
 _PLAIN_GAP = re.compile(r"\s?[\-./]?\s?|\)\s?|\s?\(")
 _NANP_TRUNK = frozenset({"US", "CA"})
 _TRUNK_REQUIRED = frozenset({"FR", "AU", "GB", "NZ", "DE", "BE", "NL", "CH", "AT", "IE", "BR"})
@@ -209,25 +271,34 @@ class _Atom:
 _MARGIN = 16  # characters of context kept around a candidate window for decoy patterns
 
 
-def _candidate_windows(text: str, tables: _Tables) -> list[tuple[int, int]]:
-    """Stretches of text where runs of digit atoms could hold a phone number (cheap scan)."""
-    clusters: list[tuple[int, int]] = []
-    for match in tables.run.finditer(text):
-        start, end = match.span()
+def _candidate_windows(
+    text: str, spans: list[tuple[int, int]]
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Stretches of text where runs of digit atoms could hold a phone number, and those runs.
+
+    Runs chain when at most seven characters apart; a chain shorter than seven characters
+    cannot hold seven digits (no atom has more digits than characters), so it is dropped
+    before any atom is parsed.
+    """
+    clusters: list[tuple[int, int, list[tuple[int, int]]]] = []
+    for start, end in spans:
         if clusters and start - clusters[-1][1] <= 7:
-            clusters[-1] = (clusters[-1][0], end)
+            clusters[-1][2].append((start, end))
+            clusters[-1] = (clusters[-1][0], end, clusters[-1][2])
         else:
-            clusters.append((start, end))
+            clusters.append((start, end, [(start, end)]))
     windows: list[tuple[int, int]] = []
-    for start, end in clusters:
+    kept: list[tuple[int, int]] = []
+    for start, end, members in clusters:
         if end - start < 7:
             continue
+        kept.extend(members)
         start, end = max(0, start - _MARGIN), min(len(text), end + _MARGIN)
         if windows and start <= windows[-1][1]:
             windows[-1] = (windows[-1][0], end)
         else:
             windows.append((start, end))
-    return windows
+    return windows, kept
 
 
 def _mask_decoys(text: str, windows: list[tuple[int, int]]) -> str:
@@ -235,7 +306,7 @@ def _mask_decoys(text: str, windows: list[tuple[int, int]]) -> str:
     pieces: list[str] = []
     position = 0
     for window_start, window_end in windows:
-        for match in _DECOY.finditer(text, window_start, window_end):
+        for match in _decoys(text, window_start, window_end):
             pieces.append(text[position : match.start()])
             pieces.append("\n" * (match.end() - match.start()))
             position = match.end()
@@ -243,6 +314,28 @@ def _mask_decoys(text: str, windows: list[tuple[int, int]]) -> str:
         return text
     pieces.append(text[position:])
     return "".join(pieces)
+
+
+def _decoys(text: str, start: int, end: int) -> list[re.Match[str]]:
+    """What ``_DECOY.finditer`` finds in ``text[start:end]``, tried only where one can start.
+
+    Every decoy starts with a digit, a currency sign, "#" or a reference keyword; two
+    prefix scans find those places far faster than trying the whole pattern everywhere.
+    """
+    starts = sorted(
+        {m.start() for m in _DECOY_START.finditer(text, start, end)}
+        | {m.start() for m in _DECOY_KEYWORD.finditer(text, start, end)}
+    )
+    found: list[re.Match[str]] = []
+    reached = start
+    for position in starts:
+        if position < reached:
+            continue
+        match = _DECOY.match(text, position, end)
+        if match is not None and match.end() > match.start():
+            found.append(match)
+            reached = match.end()
+    return found
 
 
 def _atoms(text: str, start: int, end: int, tables: _Tables) -> list[_Atom]:
@@ -259,11 +352,11 @@ def _atoms(text: str, start: int, end: int, tables: _Tables) -> list[_Atom]:
                 atoms.append(_Atom(match.start(), match.end(), raw * pending_repeat, "digit"))
             pending_repeat = 1
             continue
-        key = _word_key(raw)
-        if key in _REPEATERS:
-            pending_repeat = _REPEATERS[key]
+        keys = _word_keys(raw)
+        if keys[0] in _REPEATERS:
+            pending_repeat = _REPEATERS[keys[0]]
             continue
-        entry = tables.words.get(key)
+        entry = next((tables.words[k] for k in keys if k in tables.words), None)
         if entry is None:
             continue
         value, kind = entry
@@ -310,9 +403,22 @@ def _weak_digit(text: str, start: int, end: int) -> str | None:
     return _WEAK.get(word) or _GLUED_ONLY.get(word)
 
 
-def _runs(masked: str, tables: _Tables, windows: list[tuple[int, int]]) -> list[list[_Atom]]:
-    """Runs of atoms, merged across weak tokens, that hold at least seven digits."""
-    spans = [m.span() for start, end in windows for m in tables.run.finditer(masked, start, end)]
+def _runs(
+    masked: str,
+    tables: _Tables,
+    scan: str,
+    scan_spans: list[tuple[int, int]],
+) -> list[list[_Atom]]:
+    """Runs of atoms, merged across weak tokens, that hold at least seven digits.
+
+    A run that masking left untouched is kept from the first scan (no second scan).
+    """
+    spans: list[tuple[int, int]] = []
+    for span in scan_spans:
+        if masked[span[0] : span[1]] == scan[span[0] : span[1]]:
+            spans.append(span)
+        else:  # a decoy was masked inside this run: split what is left of it
+            spans.extend(m.span() for m in tables.run.finditer(masked, *span))
     merged: list[list[_Atom]] = []
     current: list[_Atom] = []
     last_end = -10
@@ -373,8 +479,12 @@ def _is_plain(atoms: list[_Atom], nt: NormalizedText, scan: str) -> bool:
     return all(char.isascii() for char in nt.original[start:end])
 
 
+@functools.lru_cache(maxsize=8192)
 def _parse(digits: str, international: bool, region: str, whole_run: bool) -> str | None:
-    """E.164 form of a candidate digit string, or None when it is not a valid number."""
+    """E.164 form of a candidate digit string, or None when it is not a valid number.
+
+    Memoised (a pure function of its arguments): ads repeat numbers and failed prefixes.
+    """
     candidates: list[tuple[str, str]] = []
     if international:
         candidates.append(("+" + digits, region))
@@ -392,7 +502,11 @@ def _parse(digits: str, international: bool, region: str, whole_run: bool) -> st
             number = phonenumbers.parse(text, parse_region)
         except phonenumbers.NumberParseException:
             continue
-        if phonenumbers.is_valid_number(number):
+        # The region's own check is far cheaper than is_valid_number's search over every
+        # region sharing the country code (25 for +1); it decides the common case.
+        if phonenumbers.is_valid_number_for_region(number, parse_region) or (
+            phonenumbers.is_valid_number(number)
+        ):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return None
 
@@ -483,20 +597,51 @@ def find_phones(
         raise PhoneError(f"unknown region {region!r}")
     tables = _TABLES.get(lang if lang in _TABLES else None, _TABLES[None])
     scan = _scan_text(nt.text)
-    windows = _candidate_windows(scan, tables)
+    scan_spans = [match.span() for match in tables.run.finditer(scan)]
+    windows, scan_spans = _candidate_windows(scan, scan_spans)
     if not windows:
         return []
     masked = _mask_decoys(scan, windows)
     found: list[PhoneCandidate] = []
-    for run in _runs(masked, tables, windows):
-        found.extend(_windows(run, nt, scan, region))
+    for run in _runs(masked, tables, scan, scan_spans):
+        hits = _windows(run, nt, scan, region)
+        if not hits:
+            edged = _with_weak_edges(masked, run)
+            if edged is not run:
+                hits = _windows(edged, nt, scan, region)
+        found.extend(hits)
     return found
+
+
+def _with_weak_edges(text: str, run: list[_Atom]) -> list[_Atom]:
+    """Add a spaced weak token before or after a run that starts or ends with a spelled digit.
+
+    Tried only when the run alone holds no number ("to zer0 too ...", "... s1x uhn"), so that
+    "call 202 555 0142 to book" keeps its number as written.
+    """
+    first, last = run[0], run[-1]
+    edged = run
+    if first.kind == "word":
+        lead = _WEAK_LEAD.search(text, max(0, first.start - 6), first.start)
+        if lead is not None:
+            edged = [_Atom(lead.start(), lead.end(1), _WEAK[lead.group(1)], "edge"), *edged]
+    if last.kind == "word":
+        trail = _WEAK_TRAIL.match(text, last.end)
+        if trail is not None:
+            edged = [*edged, _Atom(trail.start(1), trail.end(), _WEAK[trail.group(1)], "edge")]
+    return edged
 
 
 _EMOJI_TOKEN = re.compile(r" :([^\s:]{1,80}): ")
 _KEYCAP = re.compile(r"keycap_(\d+)")
 # A token of digits mixed with o / l / i look-alikes ("o49i", "6l7", "ol95"), no other letter.
 _LOOKALIKE_TOKEN = re.compile(r"(?<![^\W\d_])[0-9oli]*[0-9][0-9oli]*(?![^\W\d_])")
+# Tokens of o / l / i only ("oiio", "ol"): digits when a digit group sits next to them.
+_LETTERS_ONLY_TOKEN = re.compile(r"(?<![^\W\d_])(?=[oli]*o)[oli]{2,5}(?![^\W\d_])")
+_LETTER_WORDS = frozenset({"lol", "oil", "loo", "lool", "lolo"})
+_GROUP_SEP = r"[ \t\-.,/()|:*_•·\x1f]{1,3}"
+_GROUP_BEFORE = re.compile(f"(?<![^\\W\\d_])[0-9]{{2,3}}{_GROUP_SEP}$")
+_GROUP_AFTER = re.compile(f"{_GROUP_SEP}[0-9]{{2,3}}(?![^\\W\\d_])")
 _LOOKALIKE_DIGITS = str.maketrans({"o": "0", "l": "1", "i": "1"})
 
 
@@ -508,9 +653,58 @@ def _scan_text(text: str) -> str:
     """
     if ":" in text:
         text = _EMOJI_TOKEN.sub(_emoji_gap, text)
-    if "o" in text or "l" in text or "i" in text:
-        text = _LOOKALIKE_TOKEN.sub(_lookalike_digits, text)
-    return text
+    pieces: list[str] = []
+    position = 0
+    for start, end in _digit_regions(text):
+        pieces.append(text[position:start])
+        piece = _LOOKALIKE_TOKEN.sub(_lookalike_digits, text[start:end])
+        pieces.append(_LETTERS_ONLY_TOKEN.sub(_letters_next_to_digits, piece))
+        position = end
+    if not pieces:
+        return text
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+_DIGIT_GROUP = re.compile(r"[0-9]+")
+_REGION_MARGIN = 14  # look-alike tokens sit in or next to a digit group
+
+
+def _digit_regions(text: str) -> list[tuple[int, int]]:
+    """Whitespace-bounded stretches around digit groups: the only places look-alikes count.
+
+    Prose far from any digit is left alone, which keeps the look-alike passes cheap.
+    """
+    regions: list[tuple[int, int]] = []
+    size = len(text)
+    for match in _DIGIT_GROUP.finditer(text):
+        start, end = match.start() - _REGION_MARGIN, match.end() + _REGION_MARGIN
+        if regions and start <= regions[-1][1]:
+            regions[-1] = (regions[-1][0], end)
+        else:
+            regions.append((start, end))
+    snapped: list[tuple[int, int]] = []
+    for start, end in regions:
+        start = text.rfind(" ", 0, max(0, start)) + 1
+        stop = text.find(" ", min(end, size))
+        end = size if stop < 0 else stop
+        if snapped and start <= snapped[-1][1]:
+            snapped[-1] = (snapped[-1][0], end)
+        else:
+            snapped.append((start, end))
+    return snapped
+
+
+def _letters_next_to_digits(match: re.Match[str]) -> str:
+    """Read "oiio", "ol", "oo" as digits only beside a digit group ("555, oiio", "ol 99")."""
+    token = match.group()
+    if token in _LETTER_WORDS:
+        return token
+    text, start, end = match.string, match.start(), match.end()
+    before = _GROUP_BEFORE.search(text, max(0, start - 8), start)
+    if before is None and _GROUP_AFTER.match(text, end) is None:
+        return token
+    return token.translate(_LOOKALIKE_DIGITS)
 
 
 def _emoji_gap(match: re.Match[str]) -> str:
