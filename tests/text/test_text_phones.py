@@ -338,3 +338,21 @@ def test_soundalikes_and_letter_tokens_keep_prose_out(text: str) -> None:
 def test_weak_edge_is_not_added_to_a_number_that_stands_alone() -> None:
     [(written, e164, obscured)] = phones("call me to 202 555 0142 to book", "US", "en")
     assert (written, e164, obscured) == ("202 555 0142", "+12025550142", False)
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "lang", "expected"),
+    [
+        ("o for n1ne 1ne f1ve sev3n z3ro for s3ven fiv3", "AU", "en", "+61491570475"),
+        ("too o tw0 f1ve f1ve f1ve z3ro 1ne thr33 f1ve", "US", "en", "+12025550135"),
+        ("oh won - n1ne nin3 - o z3ro - z3ro to - thre3 3ight", "FR", "en", "+33199000238"),
+        ("z3ro kat n3uf hun - sink cet zer0 - z3ro troa c1nq", "AU", "fr", "+61491570035"),
+        ("d3ux zer0 d3ux / c1nq c1nq sink / z3ro uhn kat zer0", "US", "fr", "+12025550140"),
+        ("c3ro kuatro nuev3 un0 sinko s1ete cer0 och0 siet3 seys", "AU", "es", "+61491570876"),
+        ("oh for nin3 one - f1ve s3ven zer0 - won ate s1x", "AU", "en", "+61491570186"),
+    ],
+)
+def test_weak_tokens_beside_spelled_digits(
+    text: str, region: str, lang: str, expected: str
+) -> None:
+    assert [e164 for _, e164, _ in phones("Contact: " + text, region, lang)] == [expected]

@@ -112,7 +112,7 @@ _SOUND_ALIKES: dict[str, dict[str, int]] = {
     },
     "es": {
         "uhno": 1, "doz": 2, "trez": 3, "kuatro": 4, "kwatro": 4, "sinko": 5, "cinko": 5,
-        "sinco": 5, "seiz": 6, "otcho": 8, "nuebe": 9, "sero": 0, "zero": 0,
+        "sinco": 5, "seiz": 6, "seys": 6, "otcho": 8, "nuebe": 9, "sero": 0, "zero": 0,
     },
     "pt": {
         "hum": 1, "doiz": 2, "treis": 3, "trez": 3, "kuatro": 4, "kwatro": 4, "sinko": 5,
@@ -135,7 +135,7 @@ _CONNECTORS = frozenset({"and", "et", "y", "e"})
 # edge of a run of spelled digits when the run is no number without them.
 _WEAK = {
     "oh": "0", "o": "0", "for": "4", "fore": "4", "to": "2", "too": "2", "tree": "3",
-    "ate": "8", "won": "1", "hun": "1", "uhn": "1",
+    "ate": "8", "won": "1", "hun": "1", "uhn": "1", "kat": "4", "cet": "7",
 }  # fmt: skip
 _GLUED_ONLY = {"l": "1", "i": "1"}
 _WEAK_WORDS = "|".join(sorted(_WEAK, key=len, reverse=True))
@@ -250,11 +250,20 @@ _DECOY_START = re.compile(r"[0-9$€£¥#]")
 _DECOY_KEYWORD = re.compile(
     r"(?:ref|réf|id|order|invoice|ticket|code|zip|postcode|annonce|anuncio|anúncio|no\.|n°|nº)"
 )
-_WEAK_GAP = re.compile(f"[ \\t\\-.,/]{{0,2}}({_WEAK_WORDS})[ \\t\\-.,/]{{0,2}}|(l|i)")
+_WEAK_SEP = "[ \\t\\-.,/|:~]"
+# One to three weak tokens between two runs ("nin3 - o z3ro", "z3ro uhn kat zer0").
+_WEAK_GAP = re.compile(f"(?:{_WEAK_SEP}{{0,3}}(?:{_WEAK_WORDS})){{1,3}}{_WEAK_SEP}{{0,3}}|(l|i)")
+_WEAK_TOKEN = re.compile(f"{_WEAK_WORDS}")
 _WEAK_BEFORE = re.compile(f"(?<![a-z])({_WEAK_WORDS})$")
 # A weak token spaced off the edge of a run that starts or ends with a spelled digit.
-_WEAK_LEAD = re.compile(f"(?<![^\\W\\d_])({_WEAK_WORDS})[ \\t\\-.,/]{{1,2}}$")
-_WEAK_TRAIL = re.compile(f"[ \\t\\-.,/]{{1,2}}({_WEAK_WORDS})(?![^\\W\\d_])")
+_WEAK_LEAD = re.compile(
+    f"(?<![^\\W\\d_])((?:{_WEAK_WORDS})(?:{_WEAK_SEP}{{1,3}}(?:{_WEAK_WORDS})){{0,2}})"
+    f"{_WEAK_SEP}{{1,3}}$"
+)
+_WEAK_TRAIL = re.compile(
+    f"{_WEAK_SEP}{{1,3}}((?:{_WEAK_WORDS})(?:{_WEAK_SEP}{{1,3}}(?:{_WEAK_WORDS})){{0,2}})"
+    "(?![^\\W\\d_])"
+)
 _PLAIN_GAP = re.compile(r"\s?[\-./]?\s?|\)\s?|\s?\(")
 _NANP_TRUNK = frozenset({"US", "CA"})
 _TRUNK_REQUIRED = frozenset({"FR", "AU", "GB", "NZ", "DE", "BE", "NL", "CH", "AT", "IE", "BR"})
@@ -276,13 +285,14 @@ def _candidate_windows(
 ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """Stretches of text where runs of digit atoms could hold a phone number, and those runs.
 
-    Runs chain when at most seven characters apart; a chain shorter than seven characters
-    cannot hold seven digits (no atom has more digits than characters), so it is dropped
+    Runs chain when at most twelve characters apart (weak tokens may sit between); a chain
+    shorter than seven characters cannot
+    hold seven digits (no atom has more digits than characters), so it is dropped
     before any atom is parsed.
     """
     clusters: list[tuple[int, int, list[tuple[int, int]]]] = []
     for start, end in spans:
-        if clusters and start - clusters[-1][1] <= 7:
+        if clusters and start - clusters[-1][1] <= 12:
             clusters[-1][2].append((start, end))
             clusters[-1] = (clusters[-1][0], end, clusters[-1][2])
         else:
@@ -399,8 +409,14 @@ def _weak_digit(text: str, start: int, end: int) -> str | None:
     match = _WEAK_GAP.fullmatch(text, start, end)
     if match is None:
         return None
-    word = match.group(1) or match.group(2)
-    return _WEAK.get(word) or _GLUED_ONLY.get(word)
+    if match.group(1):
+        return _GLUED_ONLY[match.group(1)]
+    return _weak_tokens(match.group())
+
+
+def _weak_tokens(gap: str) -> str:
+    """Digits of the weak tokens in a gap ("oh oh" → "00", "uhn kat" → "14")."""
+    return "".join(_WEAK[token.group()] for token in _WEAK_TOKEN.finditer(gap))
 
 
 def _runs(
@@ -435,7 +451,7 @@ def _runs(
         if not atoms:
             continue
         weak = _weak_digit(masked, last_end, atoms[0].start) if current else None
-        if weak is not None and 0 < atoms[0].start - last_end <= 7:
+        if weak is not None and 0 < atoms[0].start - last_end <= 16:
             current.append(_Atom(last_end, atoms[0].start, weak, "weak"))
             current.extend(atoms)
         else:
@@ -606,30 +622,46 @@ def find_phones(
     for run in _runs(masked, tables, scan, scan_spans):
         hits = _windows(run, nt, scan, region)
         if not hits:
-            edged = _with_weak_edges(masked, run)
-            if edged is not run:
+            for edged in _with_weak_edges(masked, run):
                 hits = _windows(edged, nt, scan, region)
+                if hits:
+                    break
         found.extend(hits)
     return found
 
 
-def _with_weak_edges(text: str, run: list[_Atom]) -> list[_Atom]:
-    """Add a spaced weak token before or after a run that starts or ends with a spelled digit.
+def _with_weak_edges(text: str, run: list[_Atom]) -> list[list[_Atom]]:
+    """Runs with spaced weak tokens added before or after spelled digits at their edges.
 
-    Tried only when the run alone holds no number ("to zer0 too ...", "... s1x uhn"), so that
-    "call 202 555 0142 to book" keeps its number as written.
+    Tried only when the run alone holds no number ("o for n1ne ...", "... s1x uhn"), so
+    that "call 202 555 0142 to book" keeps its number as written. Up to three weak tokens
+    per edge, fewer weak tokens than spelled digits in all; variants with
+    the most tokens come first.
     """
     first, last = run[0], run[-1]
-    edged = run
+    leads: list[_Atom] = []
+    trails: list[_Atom] = []
     if first.kind == "word":
-        lead = _WEAK_LEAD.search(text, max(0, first.start - 6), first.start)
+        lead = _WEAK_LEAD.search(text, max(0, first.start - 16), first.start)
         if lead is not None:
-            edged = [_Atom(lead.start(), lead.end(1), _WEAK[lead.group(1)], "edge"), *edged]
+            for token in _WEAK_TOKEN.finditer(text, lead.start(1), lead.end(1)):
+                leads.append(_Atom(token.start(), token.end(), _WEAK[token.group()], "edge"))
     if last.kind == "word":
         trail = _WEAK_TRAIL.match(text, last.end)
         if trail is not None:
-            edged = [*edged, _Atom(trail.start(1), trail.end(), _WEAK[trail.group(1)], "edge")]
-    return edged
+            for token in _WEAK_TOKEN.finditer(text, trail.start(1), trail.end(1)):
+                trails.append(_Atom(token.start(), token.end(), _WEAK[token.group()], "edge"))
+    variants: list[list[_Atom]] = []
+    words = sum(1 for atom in run if atom.kind == "word")
+    inner_weak = sum(1 for atom in run if atom.kind == "weak")
+    for lead_count in range(len(leads), -1, -1):
+        for trail_count in range(len(trails), -1, -1):
+            # Weak tokens must stay a small share of a spelled run ("tree to one to one").
+            weak = inner_weak + lead_count + trail_count
+            if (lead_count or trail_count) and weak < words:
+                head = leads[len(leads) - lead_count :]
+                variants.append([*head, *run, *trails[:trail_count]])
+    return variants
 
 
 _EMOJI_TOKEN = re.compile(r" :([^\s:]{1,80}): ")
