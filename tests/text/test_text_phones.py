@@ -356,3 +356,64 @@ def test_weak_tokens_beside_spelled_digits(
     text: str, region: str, lang: str, expected: str
 ) -> None:
     assert [e164 for _, e164, _ in phones("Contact: " + text, region, lang)] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "lang", "expected"),
+    [
+        # sound-alikes: pt "doiz" / "hum" / "hume" / "seys" / "trez", fr "sis" / "deu" / "hu1t"
+        ("d0is z3ro doiz.sinko c1nco c1nco.zer0 hum seys doiz", "US", "pt", "+12025550162"),
+        ("doiz zer0 d0is / c1nco sinko c1nco / z3ro hume seys seys", "US", "pt", "+12025550166"),
+        ("zer0 quatr0 n0ve hume, c1nco s3te z3ro, trez hume set3", "AU", "pt", "+61491570317"),
+        ("zer0 uhn - neuff neuff - z3ro zer0 - neuff c1nq - c1nq sis", "FR", "fr", "+33199009556"),
+        ("zer0 hun - neuff n3uf - z3ro z3ro - hu1t sink - sis tr0is", "FR", "fr", "+33199008563"),
+        ("zer0 kat neuff uhn / c1nq s3pt z3ro / hu1t sis sis", "AU", "fr", "+61491570866"),
+        ("deu z3ro deu sink c1nq c1nq zer0 hun hun sis", "US", "fr", "+12025550116"),
+        # en "4our" (a digit standing for "f"), trailing weak "to"
+        ("z3ro f0ur n1ne won f1ve s3ven z3ro to 4our to", "AU", "en", "+61491570242"),
+        ("tw0 z3ro tw0 f1ve f1ve f1ve z3ro 1ne 4our s1x", "US", "en", "+12025550146"),
+        # glued digit words, any case, "oh" included, digits on either side
+        ("04noveum / 5Sete0 / 7quatro5", "AU", "pt", "+61491570745"),
+        ("0QUATROnove1 / cinco7ZERO / 1um2", "AU", "pt", "+61491570112"),
+        ("2oh two 5Five5 zeroonethree4", "US", "en", "+12025550134"),
+        ("zero one - 9nine - ZEROoh - eight9 - three Four", "FR", "en", "+33199008934"),
+        ("ohone, nine NINE, zerooh, FOUR six, eight8", "FR", "en", "+33199004688"),
+        ("zeroOne 99 OHzero 1two threethree", "FR", "en", "+33199001233"),
+        # "11neuf" is 1 1 neuf, not 1 "1ne" + "uf"
+        ("zéro4neufUN - 570-11neuf", "AU", "fr", "+61491570119"),
+        # l / I / Cyrillic І tokens as 1s at the edge of a phone-shaped run
+        ("Ol.99.OO.67.Il", "FR", "pt", "+33199006711"),
+        ("oІ 99 oо 89 ІІ", "FR", "pt", "+33199008911"),
+        ("01-99-00-45-Il", "FR", "fr", "+33199004511"),
+        ("202/555/01/ll", "US", "en", "+12025550111"),
+    ],
+)
+def test_soundalikes_glued_words_and_ones(text: str, region: str, lang: str, expected: str) -> None:
+    found = phones("Contact: " + text, region, lang)
+    assert [e164 for _, e164, _ in found] == [expected], text
+    assert found[0][2] is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ma sis est là, six ans, sis deux fois, merci ma sis",
+        "hum, hume, deu, hum hum, seys, doiz, trez bien, hu1t",
+        "I ate at two, oh no, oh oh, zerooh fun, 4our friends, to 4our",
+        "il est là, il a 25 ans, il 12 34, li 99, 0612 il",
+        "ONEONE heure, NINE hours, one2one chats, zeroone deal",
+        "available 24/7 for you, 24/7quick chats, 0 / 7 days",
+    ],
+)
+def test_new_soundalikes_and_ones_keep_prose_out(text: str) -> None:
+    for lang in ("en", "fr", "es", "pt", None):
+        for region in ("US", "AU", "FR"):
+            assert phones(text, region, lang) == [], (region, lang, text)
+
+
+def test_ones_token_needs_a_phone_shaped_neighbour() -> None:
+    # "il" after a full number and beside one digit group stays a word
+    assert [e for _, e, _ in phones("appelle 01 99 00 45 23 il répond", "FR", "fr")] == [
+        "+33199004523"
+    ]
+    assert phones("il 45 ans il", "FR", "fr") == []

@@ -104,11 +104,11 @@ _WORDS: dict[str, dict[str, tuple[int, str]]] = {
 }  # fmt: skip
 # Sound-alike spellings that are not ordinary words: full digit words of their language.
 _SOUND_ALIKES: dict[str, dict[str, int]] = {
-    "en": {"wun": 1, "fower": 4, "fiv": 5, "sevan": 7, "ait": 8, "nien": 9},
+    "en": {"wun": 1, "fower": 4, "fiv": 5, "sevan": 7, "ait": 8, "nien": 9, "aour": 4},
     "fr": {
         "hun": 1, "deu": 2, "troa": 3, "trwa": 3, "katr": 4, "katre": 4, "quatr": 4,
         "sink": 5, "sinq": 5, "cink": 5, "set": 7, "sett": 7, "wit": 8, "uit": 8,
-        "neu": 9,
+        "neu": 9, "sis": 6,
     },
     "es": {
         "uhno": 1, "doz": 2, "trez": 3, "kuatro": 4, "kwatro": 4, "sinko": 5, "cinko": 5,
@@ -116,16 +116,19 @@ _SOUND_ALIKES: dict[str, dict[str, int]] = {
     },
     "pt": {
         "hum": 1, "doiz": 2, "treis": 3, "trez": 3, "kuatro": 4, "kwatro": 4, "sinko": 5,
-        "sinco": 5, "seiz": 6, "seti": 7, "oitu": 8, "novi": 9, "zeru": 0,
+        "sinco": 5, "seiz": 6, "seys": 6, "seti": 7, "oitu": 8, "novi": 9, "zeru": 0, "hume": 1,
     },
 }  # fmt: skip
 for _lang, _aliases in _SOUND_ALIKES.items():
     for _alias, _value in _aliases.items():
         _WORDS[_lang].setdefault(_alias, (_value, "u"))
-# Three-letter starts of digit words: a stretched letter stops where one of them begins.
+# Three-letter starts of digit words (and "oh"): a stretched letter stops where one of them
+# begins ("zeroonethree", "zerooh").
 _WORD_STARTS = (
     "(?:"
-    + "|".join(sorted({w.replace(" ", "")[:3] for t in _WORDS.values() for w in t if len(w) > 3}))
+    + "|".join(
+        sorted({w.replace(" ", "")[:3] for t in _WORDS.values() for w in t if len(w) >= 3} | {"oh"})
+    )
     + ")"
 )
 # "double five" = 55; connectors between tens and units ("vingt et un", "noventa y nueve").
@@ -148,6 +151,9 @@ _UNLEET = tuple(
 )
 _ACCENTS = {"a": "àáâãä", "c": "ç", "e": "èéêë", "i": "ìíîï", "n": "ñ", "o": "òóôõö", "u": "ùúûü"}
 _ONE_AS_O = "1"  # extra leet form of "o" at the start of a word only ("1ne")
+# Spellings whose leading digit is no letter's leet form: matched as written ("4our" is
+# looked up as its unleeted key "aour").
+_LEET_ONLY = ("1ne", "4our")
 
 
 def _word_class(char: str) -> str:
@@ -198,8 +204,10 @@ def _tables(langs: Iterable[str]) -> _Tables:
         for word, value in _WORDS[lang].items():
             words.setdefault(_collapse(word.replace(" ", "")), value)
     spelled = _spelled_keys(langs)
-    keys = {*spelled, *(_collapse(key) for key in spelled), *_REPEATERS, _OH, "1ne"}
-    alternation = trie_regex(sorted(keys), _word_class)
+    keys = {*spelled, *(_collapse(key) for key in spelled), *_REPEATERS, _OH}
+    # A digit-led spelling counts only as a whole token end: "11neuf" is 1 1 neuf, not 1 one.
+    leet_only = "|".join(f"{key}(?![^\\W\\d_])" for key in _LEET_ONLY)
+    alternation = leet_only + "|" + trie_regex(sorted(keys), _word_class)
     # One digit per atom, so that a leet word may start right after digits ("0100ne").
     atom = f"(?:{alternation})|[0-9]"
     first = f"(?<![^\\W\\d_])(?:{alternation})|[0-9]"  # no word atom starts mid-word
@@ -230,7 +238,7 @@ _DECOY = re.compile(
             r"\d+\s?(?:/|per|par|por|la|l')\s?(?:h|hr|hrs|hour|heure|hora|\d*\s?min)",
             r"\d+[ \t]?(?:hh|hr|hrs|h|min|mins|ans|años|anos|yo|yrs?|years?|cm|kg|kgs|lbs?|m)"
             + _NO_LETTER,
-            r"(?<![\d/])(?<![\d/] )\d{1,2}\s?/\s?7(?!\d)(?!\s?/\s?\d)",
+            r"(?<![\d/])(?<![\d/] )(?<![^\W\d_])\d{1,2}\s?/\s?7(?!\d)(?!\s?/\s?\d)",
             r"7j/7|24h/24|\d{1,2}\s?[:h]\s?\d{2}(?!\d)",
             r"\d\s?'\s?\d{1,2}(?:\"|'')?|\d\s?(?:ft|feet)\s?\d{0,2}",
             _NOT_AFTER_DIGIT
@@ -670,6 +678,14 @@ _KEYCAP = re.compile(r"keycap_(\d+)")
 _LOOKALIKE_TOKEN = re.compile(r"(?<![^\W\d_])[0-9oli]*[0-9][0-9oli]*(?![^\W\d_])")
 # Tokens of o / l / i only ("oiio", "ol"): digits when a digit group sits next to them.
 _LETTERS_ONLY_TOKEN = re.compile(r"(?<![^\W\d_])(?=[oli]*o)[oli]{2,5}(?![^\W\d_])")
+# Tokens of l / i only ("il", "ІІ"): 1s only at the edge of a phone-shaped run of digit
+# groups ("01.99.00.67.il"), since "il" and "li" are ordinary words next to a lone number.
+_ONES_TOKEN = re.compile(  # starts with [li] so that the scan skips ahead fast
+    r"[li](?<=[0-9][ .\-/][li])[li]{0,3}(?![^\W\d_])"
+    r"|[li](?<![^\W\d_][li])[li]{0,3}(?=[ .\-/][0-9])"
+)
+_GROUPS_BEFORE = re.compile(r"(?<![^\W_])[0-9]{2,4}([ .\-/])(?:[0-9]{2,4}\1){2,}$")
+_GROUPS_AFTER = re.compile(r"([ .\-/])(?:[0-9]{2,4}\1){2,}[0-9]{2,4}(?![^\W_])")
 _LETTER_WORDS = frozenset({"lol", "oil", "loo", "lool", "lolo"})
 _GROUP_SEP = r"[ \t\-.,/()|:*_•·\x1f]{1,3}"
 _GROUP_BEFORE = re.compile(f"(?<![^\\W\\d_])[0-9]{{2,3}}{_GROUP_SEP}$")
@@ -690,7 +706,8 @@ def _scan_text(text: str) -> str:
     for start, end in _digit_regions(text):
         pieces.append(text[position:start])
         piece = _LOOKALIKE_TOKEN.sub(_lookalike_digits, text[start:end])
-        pieces.append(_LETTERS_ONLY_TOKEN.sub(_letters_next_to_digits, piece))
+        piece = _LETTERS_ONLY_TOKEN.sub(_letters_next_to_digits, piece)
+        pieces.append(_ONES_TOKEN.sub(_ones_next_to_groups, piece))
         position = end
     if not pieces:
         return text
@@ -737,6 +754,16 @@ def _letters_next_to_digits(match: re.Match[str]) -> str:
     if before is None and _GROUP_AFTER.match(text, end) is None:
         return token
     return token.translate(_LOOKALIKE_DIGITS)
+
+
+def _ones_next_to_groups(match: re.Match[str]) -> str:
+    """Read "il", "ll" as 1s after or before three digit groups with one separator."""
+    text, start, end = match.string, match.start(), match.end()
+    if _GROUPS_BEFORE.search(text, max(0, start - 20), start) is None and (
+        _GROUPS_AFTER.match(text, end) is None
+    ):
+        return match.group()
+    return match.group().translate(_LOOKALIKE_DIGITS)
 
 
 def _emoji_gap(match: re.Match[str]) -> str:
