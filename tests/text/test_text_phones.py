@@ -417,3 +417,17 @@ def test_ones_token_needs_a_phone_shaped_neighbour() -> None:
         "+33199004523"
     ]
     assert phones("il 45 ans il", "FR", "fr") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "expected"),
+    [
+        ("Call 202 555 0142 I am free tonight", "US", "+12025550142"),
+        ("Text 202 555 0142 i will answer", "US", "+12025550142"),
+        ("Appelle 01 99 00 67 41 il répond vite", "FR", "+33199006741"),
+        ("Contact 01 99 00 67 Il", "FR", "+33199006711"),
+    ],
+)
+def test_a_pronoun_after_a_number_is_not_a_digit(text: str, region: str, expected: str) -> None:
+    phones = [e.normalized for e in extract_entities(text, region=region) if e.type == "phone"]
+    assert phones == [expected]

@@ -681,7 +681,9 @@ _LETTERS_ONLY_TOKEN = re.compile(r"(?<![^\W\d_])(?=[oli]*o)[oli]{2,5}(?![^\W\d_]
 # Tokens of l / i only ("il", "ІІ"): 1s only at the edge of a phone-shaped run of digit
 # groups ("01.99.00.67.il"), since "il" and "li" are ordinary words next to a lone number.
 _ONES_TOKEN = re.compile(  # starts with [li] so that the scan skips ahead fast
-    r"[li](?<=[0-9][ .\-/][li])[li]{0,3}(?![^\W\d_])"
+    r"[li](?<=[0-9][.\-/][li])[li]{0,3}(?![^\W\d_])"
+    # after a space, not when a word follows: "202 555 0142 i am free" keeps its pronoun
+    r"|[li](?<=[0-9] [li])[li]{0,3}(?![^\W\d_])(?! +[^\W\d_])"
     r"|[li](?<![^\W\d_][li])[li]{0,3}(?=[ .\-/][0-9])"
 )
 _GROUPS_BEFORE = re.compile(r"(?<![^\W_])[0-9]{2,4}([ .\-/])(?:[0-9]{2,4}\1){2,}$")
