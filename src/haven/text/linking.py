@@ -16,8 +16,10 @@ Two safeguards against the chaining that single-linkage clustering is prone to:
   placeholder) joins nothing and is reported; above `common_value_ads` it still links but
   the link and the cluster are flagged;
 - a text link between two groups that each already have their own contacts (and share
-  none) needs the stricter `contact_threshold`: same boilerplate, different phones is
-  more often two advertisers than one.
+  none) needs the stricter `contact_threshold`, or several similar pairs between the two
+  groups (`contact_support`): one pair of look-alike ads with different phones is more
+  often shared boilerplate than one advertiser; many such pairs is an operation rotating
+  its phones.
 
 Deterministic: the same records in the same order and the same config give the same
 clusters, whatever `workers` is.
@@ -26,6 +28,7 @@ clusters, whatever `workers` is.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import multiprocessing
 import re
@@ -66,7 +69,13 @@ __all__ = [
 
 LINKABLE_TYPES = ("phone", "email", "handle", "wallet", "url")
 READINGS = ("spam-like", "trafficking-like", "unclear")
-_LABELS = {"phone": "phone", "email": "e-mail", "handle": "handle", "wallet": "wallet", "url": "URL"}
+_LABELS = {
+    "phone": "phone",
+    "email": "e-mail",
+    "handle": "handle",
+    "wallet": "wallet",
+    "url": "URL",
+}
 _PDQ_RE = re.compile(r"[0-9a-f]{64}")
 _CONTACT_TYPES = ("phone", "email", "handle")
 
@@ -153,6 +162,8 @@ class LinkConfig:
     rows: int = 5
     threshold: float = 0.5  # exact Jaccard of shingle sets for a template link
     contact_threshold: float = 0.7  # ... between two groups that have different contacts
+    contact_support: int = 3  # ... unless this many of their pairs pass `threshold`
+    contact_support_share: float = 0.2  # ... and at least this share of the smaller group
     estimate_slack: float = 0.1  # LSH candidates whose estimate is this far below are dropped
     link_types: tuple[str, ...] = LINKABLE_TYPES
     use_text: bool = True
@@ -240,7 +251,7 @@ class Linking:
     clusters: tuple[Cluster, ...]
     ads: int
     ignored_values: tuple[tuple[str, str, int], ...]  # (type, value, ads) too common to link
-    held_back: int  # text links refused between groups with different contacts
+    held_back: int  # similar pairs not linked: their groups have different contacts
     config: LinkConfig
     timings: tuple[tuple[str, float], ...] = field(default=(), compare=False)
 
@@ -302,9 +313,7 @@ def _text_block(args: tuple[list[str], int, int, int]) -> tuple[ShingleSets, NDA
     return sets, MinHasher(num_perm, seed).signatures(sets)
 
 
-def _text_sets(
-    texts: Sequence[str], config: LinkConfig
-) -> tuple[ShingleSets, NDArray[np.uint32]]:
+def _text_sets(texts: Sequence[str], config: LinkConfig) -> tuple[ShingleSets, NDArray[np.uint32]]:
     k, perms, seed = config.shingle_size, config.num_perm, config.seed
     if config.workers == 1 or len(texts) < 4000:
         return _text_block((list(texts), k, perms, seed))
@@ -411,7 +420,8 @@ def _link_text(
     pairs, estimate = pairs[keep], estimate[keep]
     order = np.lexsort((pairs[:, 1], pairs[:, 0], -estimate))
     held = 0
-    find, jaccard = uf.find, sets.jaccard
+    find, jaccard, size = uf.find, sets.jaccard, uf.size
+    support: dict[tuple[int, int], int] = {}
     for i, j in pairs[order].tolist():
         ri, rj = find(i), find(j)
         if ri == rj:
@@ -420,8 +430,17 @@ def _link_text(
         if similarity < config.threshold:
             continue
         if contact[ri] and contact[rj] and similarity < config.contact_threshold:
-            held += 1
-            continue
+            # enough similar pairs between the two groups make the merge anyway: one
+            # operation rotating phones, not two advertisers sharing boilerplate
+            key = (ri, rj) if ri < rj else (rj, ri)
+            votes = support.get(key, 0) + 1
+            support[key] = votes
+            need = max(config.contact_support, math.ceil(
+                config.contact_support_share * min(size[ri], size[rj])
+            ))  # fmt: skip
+            if votes < need:
+                held += 1
+                continue
         root = uf.union(ri, rj)
         contact[root] = contact[ri] or contact[rj]
         edges.a.append(i)
@@ -505,9 +524,7 @@ def link_ads(ads: Iterable[AdRecord], config: LinkConfig | None = None) -> Linki
             id=f"cluster-{k + 1:06d}",
             ad_ids=tuple(records[i].id for i in group),
             links=tuple(cluster_links[k]),
-            summary=summarize_cluster(
-                [records[i] for i in group], config, links=cluster_links[k]
-            ),
+            summary=summarize_cluster([records[i] for i in group], config, links=cluster_links[k]),
         )
         for k, group in enumerate(groups)
     )
@@ -532,9 +549,7 @@ def _images_only(config: LinkConfig) -> LinkConfig:
 def _consecutive_phones(phones: Sequence[str]) -> list[tuple[str, str]]:
     numbers = sorted((len(p), int(p[1:]), p) for p in phones if p[1:].isdigit())
     return [
-        (a[2], b[2])
-        for a, b in zip(numbers, numbers[1:], strict=False)
-        if a[0] == b[0] and b[1] - a[1] == 1
+        (a[2], b[2]) for a, b in itertools.pairwise(numbers) if a[0] == b[0] and b[1] - a[1] == 1
     ]
 
 
@@ -550,7 +565,9 @@ def _burst(times: Sequence[dt.datetime], hours: float) -> int:
     return best
 
 
-def _template(records: Sequence[AdRecord], config: LinkConfig, places: Iterable[str]) -> Template | None:
+def _template(
+    records: Sequence[AdRecord], config: LinkConfig, places: Iterable[str]
+) -> Template | None:
     sample = records[: config.max_template_members]
     if len(sample) < 2:
         return None
@@ -563,6 +580,17 @@ def _template(records: Sequence[AdRecord], config: LinkConfig, places: Iterable[
     if template.fixed_tokens == 0 or template.coverage < config.min_template_coverage:
         return None
     return template
+
+
+def _written_names(template: Template | None, records: Sequence[AdRecord]) -> tuple[str, ...]:
+    """Template names that some ad writes capitalised, as names are."""
+    if template is None:
+        return ()
+    return tuple(
+        name
+        for name in template.names
+        if any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", r.text) for r in records)
+    )
 
 
 def summarize_cluster(
@@ -599,14 +627,14 @@ def summarize_cluster(
     scores = [float(r.score) for r in records]
     phones = sorted(by_type.get("phone", {}))
     template = _template(records, config, city_counts)
-    names = template.names if template else ()
+    names = _written_names(template, records[: config.max_template_members])
 
     signals: list[str] = []
     travel: list[tuple[int, str]] = []
     for kind in _CONTACT_TYPES:
         for value, ads in by_type.get(kind, {}).items():
             where = {ad_cities[i] for i in ads if ad_cities[i]}
-            when = [times[i] for i in ads if times[i] is not None]
+            when = [t for t in (times[i] for i in ads) if t is not None]
             if len(where) >= 3 and when:
                 days = (max(when) - min(when)).total_seconds() / 86400
                 if days <= config.travel_days:
@@ -644,7 +672,9 @@ def summarize_cluster(
 
     spam: list[str] = []
     if len(city_counts) > config.spam_cities:
-        spam.append(f"ads in {len(city_counts)} cities (more than {config.spam_cities}: often spam)")
+        spam.append(
+            f"ads in {len(city_counts)} cities (more than {config.spam_cities}: often spam)"
+        )
     if len(phones) > config.spam_phones:
         spam.append(f"{len(phones)} phones (more than {config.spam_phones}: often spam)")
     common = sorted({link.value for link in links if link.common})
@@ -655,14 +685,23 @@ def summarize_cluster(
         trafficking.append("several people advertised by one poster or cluster (many_people)")
     if scores and max(scores) >= config.risk_threshold:
         trafficking.append(f"highest ad score {max(scores):.0f} (>= {config.risk_threshold:g})")
-    reading = "spam-like" if spam else ("trafficking-like" if trafficking else "unclear")
+    # one weak network signal alone is not a reading; a high ad score or two signals are
+    strong = bool(scores) and max(scores) >= config.risk_threshold
+    if spam:
+        reading = "spam-like"
+    elif strong or len(trafficking) >= 2:
+        reading = "trafficking-like"
+    else:
+        reading = "unclear"
     return ClusterSummary(
         size=len(records),
         phones=tuple(phones),
         emails=tuple(sorted(by_type.get("email", {}))),
         handles=tuple(sorted(by_type.get("handle", {}))),
         other_contacts=tuple(
-            f"{kind}:{value}" for kind in ("wallet", "url") for value in sorted(by_type.get(kind, {}))
+            f"{kind}:{value}"
+            for kind in ("wallet", "url")
+            for value in sorted(by_type.get(kind, {}))
         ),
         names=names,
         cities=tuple(sorted(city_counts.items(), key=lambda kv: (-kv[1], kv[0]))),

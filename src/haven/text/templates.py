@@ -100,7 +100,7 @@ class Template:
     fixed_tokens: int  # distinct fixed tokens
     text: str  # the first member with each slot shown as {n}
     slots: tuple[Slot, ...]  # slots with at least two distinct fills, in text order
-    names: tuple[str, ...]  # one-word alphabetic fills that are not a known city (heuristic)
+    names: tuple[str, ...]  # one-word fills in 2+ slots that are not a known city (heuristic)
 
     @property
     def coverage(self) -> float:
@@ -143,7 +143,7 @@ def detect_template(
     A token present in at least `share` of the members is template text. Slot fills are
     keyed by the template token they follow and its occurrence number, so "with {ruby}" and
     "with {ivy}" land in the same slot. `known_places` (cities already known for the group)
-    are kept out of `names`.
+    are kept out of `names`; a name is a one-word alphabetic fill found in two or more slots.
     """
     if not 0.0 < share <= 1.0:
         raise TemplateError(f"share must be in (0, 1], got {share}")
@@ -168,14 +168,17 @@ def detect_template(
 
     places = {fold(p) for p in known_places if p}
     slots: list[Slot] = []
-    names: dict[str, None] = {}
+    in_slots: Counter[str] = Counter()
     for key in varying:
         ranked = sorted(fills[key].items(), key=lambda kv: (-kv[1], kv[0]))
         slots.append(Slot(key[0], key[1], tuple((" ".join(f), n) for f, n in ranked)))
         for fill, _ in ranked:
             word = fill[0]
             if len(fill) == 1 and word.isalpha() and len(word) > 1 and word not in places:
-                names.setdefault(word.title(), None)
+                in_slots[word] += 1
+    # a persona's name is repeated (greeting, body, sign-off): a one-word fill seen in two
+    # or more slots is read as a name; one-off fills are more often ordinary variation
+    names = {word.title(): None for word, count in in_slots.items() if count >= 2}
 
     parts: list[str] = []
     runs0 = iter(per_member[0])
