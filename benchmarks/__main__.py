@@ -10,6 +10,7 @@ from benchmarks import (
     bench_index,
     bench_robustness,
     bench_text_extraction,
+    bench_text_linking,
 )
 
 
@@ -21,6 +22,7 @@ def main() -> int:
         bench_index,
         bench_api,
         bench_text_extraction,
+        bench_text_linking,
     ):
         status |= bench.main([])
     return status
