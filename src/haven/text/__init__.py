@@ -33,6 +33,17 @@ from haven.text.indicators import (
     match_indicators,
     score_hits,
 )
+from haven.text.linking import (
+    AdRecord,
+    Cluster,
+    ClusterSummary,
+    Link,
+    LinkConfig,
+    Linking,
+    LinkingError,
+    link_ads,
+    summarize_cluster,
+)
 from haven.text.normalize import NormalizationError, NormalizedText, PhraseIndex, normalize
 from haven.text.phones import PhoneCandidate, PhoneError, find_phones
 from haven.text.wallets import WalletMatch, find_wallets, is_valid_address
@@ -42,6 +53,9 @@ __all__ = [
     "STAGES",
     "TRIAGE_NOTICE",
     "AdAssessment",
+    "AdRecord",
+    "Cluster",
+    "ClusterSummary",
     "Cue",
     "CueTable",
     "Entity",
@@ -52,6 +66,10 @@ __all__ = [
     "Indicator",
     "IndicatorError",
     "IndicatorHit",
+    "Link",
+    "LinkConfig",
+    "Linking",
+    "LinkingError",
     "Message",
     "MessageLike",
     "NormalizationError",
@@ -70,8 +88,10 @@ __all__ = [
     "find_wallets",
     "indicator_definitions",
     "is_valid_address",
+    "link_ads",
     "load_cues",
     "match_indicators",
     "normalize",
     "score_hits",
+    "summarize_cluster",
 ]
