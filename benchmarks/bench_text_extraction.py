@@ -33,7 +33,6 @@ import datetime as dt
 import gc
 import importlib.metadata
 import os
-import platform
 import random
 import re
 import shlex
@@ -50,6 +49,8 @@ from typing import Any
 import phonenumbers
 from rich.console import Console
 from rich.table import Table
+
+from benchmarks.bench_index import machine
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "text-extraction.md"
@@ -496,23 +497,6 @@ def counts_row(label: str, counts: Counts) -> list[str]:
         f"{counts.predicted:,}",
         pct(counts.precision),
     ]
-
-
-def machine() -> dict[str, str]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "nproc": str(os.cpu_count()),
-        "cpu": cpu,
-        "python": platform.python_version(),
-        "phonenumbers": importlib.metadata.version("phonenumbers"),
-    }
 
 
 def load_average() -> str:
@@ -1017,7 +1001,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for line in verdict:
         console.print(line)
 
-    info = machine()
+    info = {**machine(), "phonenumbers": importlib.metadata.version("phonenumbers")}
     command = "python -m benchmarks.bench_text_extraction " + shlex.join(
         sys.argv[1:] if argv is None else list(argv)
     )

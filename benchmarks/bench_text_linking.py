@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
 import re
 import resource
 import shlex
@@ -46,6 +45,7 @@ from rich.table import Table
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import adjusted_rand_score
 
+from benchmarks.bench_index import machine
 from haven.synth.ads import SyntheticAd, generate_ads
 from haven.text.indicators import assess_ad
 from haven.text.linking import AdRecord, LinkConfig, Linking, UnionFind, link_ads
@@ -145,18 +145,6 @@ def infoshield_coarse(texts: Sequence[str], top_k: int = INFOSHIELD_TOP_K) -> li
             if first != doc:
                 uf.union(first, doc)
     return uf.labels()
-
-
-def machine() -> dict[str, str]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"nproc": str(os.cpu_count()), "cpu": cpu, "python": platform.python_version()}
 
 
 def load_average() -> str:
