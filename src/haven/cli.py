@@ -26,6 +26,7 @@ PLATFORM_COMMANDS: dict[str, str] = {
     "audit": "verify the audit chain; sign a checkpoint of its head",
     "keys": "show the node's keys; rotate them",
     "bank": "list banks; import and export hash lists",
+    "text": "ingest ads from JSON Lines or CSV; link them into clusters",
     "demo": "set up demo users and benign banks (used by make demo)",
 }
 

@@ -161,6 +161,11 @@ _UPLOADS = {
     "hashes": lambda: SimpleUploadedFile(
         "list.csv", b"hash,id\n" + b"ab" * 32 + b",matrix-1\n", content_type="text/csv"
     ),
+    "ads": lambda: SimpleUploadedFile(
+        "ads.jsonl",
+        b'{"id": "matrix-ad", "text": "Synthetic ad. Call 202 555 0142", "synthetic": true}\n',
+        content_type="application/x-ndjson",
+    ),
 }
 
 

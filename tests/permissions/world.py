@@ -102,8 +102,48 @@ def _pinned(name: str, seed: str, user: User | None) -> Model:
     )
 
 
+def _cluster(agency: Agency, phone: str) -> Model:
+    from haven.ads.models import Cluster
+
+    return Cluster.objects.create(
+        agency=agency,
+        size=1,
+        risk_max=10.0,
+        risk_mean=10.0,
+        reading="unclear",
+        summary={"size": 1, "phones": [phone]},
+    )
+
+
+def _ad(agency: Agency, cluster: Model, external_id: str, phone: str) -> Model:
+    """A synthetic, benign ad with one phone from the fictional 555-01xx range."""
+    from haven.ads.models import Ad
+
+    text = f"Synthetic test ad. Call {phone}"
+    start = text.index(phone)
+    return Ad.objects.create(
+        agency=agency,
+        cluster_id=cluster.pk,
+        external_id=external_id,
+        synthetic=True,
+        text=text,
+        lang="en",
+        region="US",
+        entities=[
+            {
+                "type": "phone",
+                "value": phone,
+                "normalized": phone.replace(" ", ""),
+                "span": [start, start + len(phone)],
+                "obscured": False,
+            }
+        ],
+        content_digest=hashlib.sha256(text.encode()).hexdigest(),
+    )
+
+
 def build_world() -> World:
-    """Agencies A and B with users, banks, entries, tokens and a pinned node."""
+    """Agencies A and B with users, banks, entries, tokens, a pinned node, ads, clusters."""
     world = World()
     agency_a = Agency.objects.create(name="Agency A", country="ZZ")
     agency_b = Agency.objects.create(name="Agency B", country="ZZ")
@@ -134,6 +174,12 @@ def build_world() -> World:
     token_b, _ = ApiToken.issue("Token B", ["match"], agency_b, created_by=None)
     world.records.update(token_a=token_a, token_b=token_b)
     world.records["pinned_a"] = _pinned("Node A", "pinned-a", admin_a)
+
+    cluster_a = _cluster(agency_a, "+12025550142")
+    cluster_b = _cluster(agency_b, "+12025550143")
+    world.records.update(cluster_a=cluster_a, cluster_b=cluster_b)
+    world.records["ad_a"] = _ad(agency_a, cluster_a, "a-ad-1", "+1 202 555 0142")
+    world.records["ad_b"] = _ad(agency_b, cluster_b, "b-ad-1", "+1 202 555 0143")
     return world
 
 

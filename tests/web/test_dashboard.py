@@ -126,7 +126,11 @@ def test_a_supervisor_sees_banks_but_not_the_index_or_the_chart() -> None:
 def test_the_role_section_links_what_the_role_may_open() -> None:
     response = dashboard(make_user("provider_analyst"))
     links = {link["label"]: link["url"] for link in response.context["role"]["links"]}
-    assert links == {"Banks": reverse("banks:list"), "Match debugger": reverse("banks:debugger")}
+    assert links == {
+        "Banks": reverse("banks:list"),
+        "Match debugger": reverse("banks:debugger"),
+        "Ad networks": reverse("ads:clusters"),
+    }
     allowed = response.context["role"]["allowed"]
     assert "reveal a blurred preview of matched media (audited)" in allowed
     assert not any("administer" in a or "create and revoke API tokens" in a for a in allowed)

@@ -66,9 +66,13 @@ PERMISSIONS: dict[str, str] = {
     "users:manage": "create, change and deactivate users",
     "tokens:manage": "create and revoke API tokens",
     "node:manage": "see the node's keys and pin other nodes' keys",
+    "text:scan": "scan texts for contacts and trafficking indicators (nothing is stored)",
+    "ads:read": "see ingested ads, their signals and the clusters that link them (audited)",
+    "ads:ingest": "ingest ads from a file and relink the clusters",
 }
 
 _ANALYST = {"dashboard", "hash", "match", "media:reveal", "banks:read", "index:read"}
+_TEXT = {"text:scan", "ads:read", "ads:ingest"}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     # Administrators run the node but see no media: separation of duties.
@@ -86,13 +90,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "node:manage",
         }
     ),
-    Role.PROVIDER_ANALYST: frozenset(_ANALYST),
-    Role.AUTHORITY_ANALYST: frozenset(_ANALYST | {"banks:write", "banks:export"}),
+    Role.PROVIDER_ANALYST: frozenset(_ANALYST | _TEXT),
+    Role.AUTHORITY_ANALYST: frozenset(_ANALYST | _TEXT | {"banks:write", "banks:export"}),
     Role.CASE_WORKER: frozenset({"dashboard"}),
     Role.SUPERVISOR: frozenset({"dashboard", "banks:read"}),
-    Role.FOCAL_POINT: frozenset({"dashboard", "banks:read", "banks:export", "index:read"}),
+    # Focal points follow networks across borders: they read clusters, they do not ingest.
+    Role.FOCAL_POINT: frozenset(
+        {"dashboard", "banks:read", "banks:export", "index:read", "ads:read"}
+    ),
     # Auditors read the log and what it points at, never media.
-    Role.AUDITOR: frozenset({"dashboard", "audit:read", "banks:read", "index:read"}),
+    Role.AUDITOR: frozenset({"dashboard", "audit:read", "banks:read", "index:read", "ads:read"}),
     Role.TRAINER: frozenset({"dashboard"}),
 }
 
@@ -122,6 +129,14 @@ TOTP_REQUIRED: frozenset[Role] = frozenset(
 # What a machine client's token may be granted; never user or node administration.
 TOKEN_SCOPES: dict[str, str] = {
     name: PERMISSIONS[name]
-    for name in ("hash", "match", "banks:read", "banks:write", "banks:export", "index:read")
+    for name in (
+        "hash",
+        "match",
+        "banks:read",
+        "banks:write",
+        "banks:export",
+        "index:read",
+        "text:scan",
+    )
 }
 DEFAULT_TOKEN_SCOPES = ("hash", "match")

@@ -33,7 +33,7 @@ api = NinjaAPI(
     title="Haven API",
     version="1",
     description=(
-        "Hashing, matching and hash banks. Send `Authorization: Bearer <token>`; "
+        "Hashing, matching, hash banks and text signals. Send `Authorization: Bearer <token>`; "
         "tokens come from `haven token create` or the token administration page."
     ),
     urls_namespace="api",
@@ -46,9 +46,11 @@ install_error_handlers(api)
 
 
 def _add_routers() -> None:
+    from haven.ads.api import router as text_router
     from haven.banks.api import router as banks_router
 
     api.add_router("/v1/", banks_router)
+    api.add_router("/v1/", text_router)
 
 
 _add_routers()

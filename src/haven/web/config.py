@@ -121,6 +121,12 @@ SETTINGS: tuple[Setting, ...] = (
         "memory the matcher's index may spend per PDQ hash (more buys faster lookups)",
     ),
     Setting(
+        "HAVEN_PHONE_REGION",
+        "phone_region",
+        "US",
+        "ISO country assumed for phone numbers written without a country code in scanned text",
+    ),
+    Setting(
         "HAVEN_AUDIT_CHECKPOINT_EVERY",
         "audit_checkpoint_every",
         "100",
@@ -202,6 +208,16 @@ def _integer(name: str, value: str, minimum: int) -> int:
     return number
 
 
+def _region(name: str, value: str) -> str:
+    """An ISO 3166 country code that phonenumbers knows ("us" is read as "US")."""
+    from phonenumbers import SUPPORTED_REGIONS
+
+    code = value.strip().upper()
+    if code not in SUPPORTED_REGIONS:
+        raise ConfigError(f"{name} must be an ISO country code such as US, FR or AU, got {value!r}")
+    return code
+
+
 def _listed(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
@@ -227,6 +243,7 @@ class HavenConfig:
     lockout_minutes: int
     index_bytes_per_hash: int
     audit_checkpoint_every: int
+    phone_region: str
 
     @property
     def secret_key_file(self) -> Path:
@@ -305,6 +322,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> HavenConfig:
         audit_checkpoint_every=_integer(
             "HAVEN_AUDIT_CHECKPOINT_EVERY", raw("HAVEN_AUDIT_CHECKPOINT_EVERY"), 1
         ),
+        phone_region=_region("HAVEN_PHONE_REGION", raw("HAVEN_PHONE_REGION")),
     )
 
 

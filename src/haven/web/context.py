@@ -16,6 +16,7 @@ NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("Dashboard", "web:dashboard", "dashboard"),
     ("Banks", "banks:list", "banks:read"),
     ("Match debugger", "banks:debugger", "match"),
+    ("Ad networks", "ads:clusters", "ads:read"),
     ("Audit log", "audit:log", "audit:read"),
     ("Users", "accounts:users", "users:manage"),
     ("API tokens", "accounts:tokens", "tokens:manage"),

@@ -138,6 +138,22 @@ def _bank_card(principal: Principal) -> dict[str, Any]:
     }
 
 
+def _ads_card(principal: Principal) -> dict[str, Any]:
+    from haven.ads.services import visible_ads, visible_clusters
+
+    clusters = visible_clusters(principal).aggregate(
+        total=Count("pk"),
+        trafficking=Count("pk", filter=Q(reading="trafficking-like")),
+        high=Count("pk", filter=Q(risk_max__gte=70)),
+    )
+    return {
+        "clusters": clusters["total"] or 0,
+        "trafficking_like": clusters["trafficking"] or 0,
+        "high_risk": clusters["high"] or 0,
+        "ads": visible_ads(principal).count(),
+    }
+
+
 def _role(request: HttpRequest, principal: Principal) -> dict[str, Any]:
     role_value = getattr(getattr(request, "user", None), "role", "")
     try:
@@ -165,4 +181,6 @@ def dashboard_context(request: HttpRequest) -> dict[str, Any]:
         context["lookups"] = _lookup_chart(lookups_per_hour())
     if principal.can("banks:read"):
         context["banks"] = _bank_card(principal)
+    if principal.can("ads:read"):
+        context["ads"] = _ads_card(principal)
     return context

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "haven.audit",
     "haven.banks",
     "haven.exchange",
+    "haven.ads",
 ]
 
 MIDDLEWARE = [

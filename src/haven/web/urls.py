@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include(("haven.accounts.urls", "accounts"))),
     path("audit/", include(("haven.audit.urls", "audit"))),
     path("banks/", include(("haven.banks.urls", "banks"))),
+    path("ads/", include(("haven.ads.urls", "ads"))),
     path("node/", include(("haven.exchange.urls", "exchange"))),
     path("healthz", views.health, name="health"),
     path("api/", api.urls),
