@@ -29,6 +29,14 @@ def test_defaults_put_all_state_under_the_data_dir(tmp_path: Path) -> None:
         assert folder.parent == tmp_path
     assert config.roles == ("provider", "authority", "protection")
     assert config.secure_cookies is True and config.debug is False
+    assert config.phone_region == "US"
+
+
+def test_the_phone_region_is_read_in_any_case(tmp_path: Path) -> None:
+    (tmp_path / "haven.toml").write_text('[haven]\nphone_region = "fr"\n')
+    assert load_config({"HAVEN_DATA_DIR": str(tmp_path)}).phone_region == "FR"
+    env = {"HAVEN_DATA_DIR": str(tmp_path), "HAVEN_PHONE_REGION": " au "}
+    assert load_config(env).phone_region == "AU"
 
 
 def test_environment_wins_over_the_toml_file(tmp_path: Path) -> None:
@@ -49,6 +57,8 @@ def test_environment_wins_over_the_toml_file(tmp_path: Path) -> None:
         ("HAVEN_API_RATE", "fast", "whole number"),
         ("HAVEN_MAX_UPLOAD_BYTES", "10", "at least"),
         ("HAVEN_DATABASE_URL", "mysql://x/y", "unsupported scheme"),
+        ("HAVEN_PHONE_REGION", "XX", "HAVEN_PHONE_REGION must be an ISO country code"),
+        ("HAVEN_PHONE_REGION", "", "HAVEN_PHONE_REGION"),
     ],
 )
 def test_bad_settings_are_refused_by_name(
