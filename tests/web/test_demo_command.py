@@ -31,6 +31,7 @@ def test_demo_smoke_flow_sets_up_a_node_and_passes(tmp_path: Path) -> None:
     for role in ("administrator", "provider_analyst", "auditor", "trainer"):
         assert role in done.stdout
     assert "TOTP secret" in done.stdout and "password demo-" in done.stdout
+    assert "demo ads: 300 synthetic ads in" in done.stdout and "/text/scan" in done.stderr
     assert (tmp_path / "haven.sqlite3").is_file()
     assert sorted(p.name for p in (tmp_path / "keys").iterdir()) == [
         ".lock",

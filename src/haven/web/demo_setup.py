@@ -1,10 +1,12 @@
-"""`make demo`'s set-up: demo agencies, one user per role, benign demo banks.
+"""`make demo`'s set-up: demo agencies, one user per role, benign demo banks, synthetic ads.
 
 Everything made here is synthetic and marked so: the agencies' names say "demo", the bank
 holds hashes of edited copies of scikit-image's sample photos of objects and places and of
-generated images (benign stand-ins for known material, exactly as a real list is used), and
-the users' passwords are printed because nobody real uses them. Re-running resets the demo
-users' passwords and keeps their TOTP secrets, so an authenticator set up once keeps working.
+generated images (benign stand-ins for known material, exactly as a real list is used), the
+ads come from `haven.synth.ads` (benign wording, fictional phone ranges, marked synthetic),
+and the users' passwords are printed because nobody real uses them. Re-running resets the
+demo users' passwords and keeps their TOTP secrets, so an authenticator set up once keeps
+working.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from haven.accounts.models import Agency, Team, User
-from haven.accounts.permissions import system_principal
+from haven.accounts.permissions import Principal, system_principal
 from haven.accounts.roles import ROLE_LABELS, Role
 from haven.banks.models import Bank
 from haven.index.formats import write_hash_list
@@ -29,6 +31,9 @@ DEMO_AGENCY = "Demo national hotline (synthetic)"
 DEMO_OTHER_AGENCY = "Demo platform (synthetic)"
 DEMO_BANK = "Demo known images (benign stand-ins)"
 DEMO_ALLOW_LIST = "Demo allow-list (benign)"
+DEMO_ADS = 2000
+DEMO_ADS_SMALL = 300
+DEMO_ADS_SEED = 2026
 
 _USERNAMES: dict[Role, str] = {
     Role.ADMINISTRATOR: "admin",
@@ -57,6 +62,8 @@ class DemoSetup:
     bank_entries: int
     corpus: Path
     expected_matches: set[str]
+    ads: int = 0
+    clusters: int = 0
 
 
 def _totp_secret(user: User) -> str:
@@ -113,4 +120,24 @@ def setup_demo(folder: Path, *, small: bool) -> DemoSetup:
             source="haven demo",
             is_allow_list=True,
         )
-    return DemoSetup(users, bank.pk, bank.entries.count(), corpus, expected)
+    ads, clusters = _demo_ads(system, DEMO_ADS_SMALL if small else DEMO_ADS)
+    return DemoSetup(users, bank.pk, bank.entries.count(), corpus, expected, ads, clusters)
+
+
+def _demo_ads(system: Principal, count: int) -> tuple[int, int]:
+    """Synthetic ads for the Ad networks pages; a rerun finds them unchanged."""
+    from haven.ads.models import Ad, Cluster
+    from haven.ads.reader import parse_row
+    from haven.ads.services import ingest_ads
+    from haven.synth.ads import ad_record, generate_ads
+
+    rows = [
+        (line, parse_row(ad_record(ad), default_region="US"))
+        for line, ad in enumerate(generate_ads(count, seed=DEMO_ADS_SEED), 1)
+    ]
+    ingest_ads(system, rows, source_name="haven demo (synthetic ads)")
+    agency = system.agency_id
+    return (
+        Ad.objects.filter(agency_id=agency).count(),
+        Cluster.objects.filter(agency_id=agency).count(),
+    )

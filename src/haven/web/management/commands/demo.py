@@ -2,7 +2,8 @@
 
 With the environment variable CI set (or `--smoke`), the same set-up is followed by a short
 smoke flow through the real HTTP server — sign-in page, hash a demo file, match its hash,
-a malformed hash refused with a 400 — and the command exits: 0 when every step behaved.
+a malformed hash refused with a 400, a spelled-out phone read by the text scan — and the
+command exits: 0 when every step behaved.
 """
 
 from __future__ import annotations
@@ -125,10 +126,13 @@ class Command(BaseCommand):
                 f"  {user.username:<11} {user.role:<18} password {user.password}{second}"
             )
         self.stdout.write(f"demo bank: {demo.bank_entries} PDQ entries; demo corpus: {demo.corpus}")
+        self.stdout.write(
+            f"demo ads: {demo.ads} synthetic ads in {demo.clusters} clusters (Ad networks)"
+        )
 
     def _smoke(self, demo: DemoSetup, console: Console) -> None:
         agency = Agency.objects.get(name=DEMO_AGENCY)
-        _, token = ApiToken.issue("demo smoke flow", ["hash", "match"], agency)
+        _, token = ApiToken.issue("demo smoke flow", ["hash", "match", "text:scan"], agency)
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
@@ -150,13 +154,30 @@ class Command(BaseCommand):
             self._wait_for(base, server)
             self._check_pages(base)
             self._check_api(base, token, demo)
+            self._check_text_scan(base, token)
         finally:
             server.terminate()
             try:
                 server.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 server.kill()
-        console.print(f"smoke flow: server on {base}, sign-in page, /hash, /match, bad input")
+        console.print(
+            f"smoke flow: server on {base}, sign-in page, /hash, /match, bad input, /text/scan"
+        )
+
+    def _check_text_scan(self, base: str, token: str) -> None:
+        text = "Synthetic ad. Call two oh two five five five oh one four two."
+        status, _, answer = _request(
+            f"{base}/api/v1/text/scan",
+            token=token,
+            body=json.dumps({"items": [{"id": "smoke", "text": text, "region": "US"}]}).encode(),
+            content_type="application/json",
+        )
+        if status != 200:
+            raise SmokeFailure(f"POST /api/v1/text/scan answered {status}: {answer[:200]!r}")
+        entities = json.loads(answer)["results"][0]["entities"]
+        if not any(e["normalized"] == "+12025550142" and e["obscured"] for e in entities):
+            raise SmokeFailure("the text scan did not read a spelled-out phone number")
 
     def _wait_for(self, base: str, server: subprocess.Popen[bytes]) -> None:
         deadline = time.monotonic() + 90
