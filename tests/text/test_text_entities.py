@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from haven.text import entities
 from haven.text.entities import Entity, EntityError, extract_entities
 from haven.text.normalize import normalize
 
@@ -221,3 +224,34 @@ def test_ages_are_adult_only() -> None:
     assert found("age 17", "age") == []
     assert [norm for _, norm, _ in found("99 years old", "age")] == ["99"]
     assert found("22 min", "age") == []
+
+
+# The TLD anchor as first written (one branch per kind of dot); the current pattern spells
+# out its first characters for speed and must find exactly the same hits.
+_REFERENCE_TLD_HIT = re.compile(
+    rf"(?:(?P<dot>\.)|(?P<spaced>\s\.\s?|\.\s)|[(\[{{<]\s*(?:dot|\.)\s*[)\]}}>]\s*"
+    rf"|(?:dot|point|punto|ponto)(?:\s*[)\]}}>]\s*|\s+))(?P<tld>{entities._TLDS})"
+    r"(?![\w\-]|\.[a-z0-9])"
+)
+_TLD_ALPHABET = [*"abcdemnoptu .,()[]{}<>@-\n\t\u2028\x85\u3000", "dot", "point", "com", " . "]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from([*_TLD_ALPHABET, "(dot)", ".fr", "ponto", "punto "]), max_size=30))
+def test_tld_anchor_finds_what_the_reference_finds(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    reference = [
+        (m.span(), m.group("tld"), m.group("dot") == ".", bool(m.group("spaced")))
+        for m in _REFERENCE_TLD_HIT.finditer(text)
+    ]
+    current = [
+        (m.span(), m.group("tld"), entities._dot_before_tld(m) == ".", entities._spaced(m))
+        for m in entities._TLD_HIT.finditer(text)
+    ]
+    assert current == reference
+
+
+def test_whitespace_list_is_what_backslash_s_matches() -> None:
+    spaces = {chr(code) for code in range(0x110000) if chr(code).isspace()}
+    assert set(entities._WHITESPACE) == spaces
+    assert all(re.fullmatch(r"\s", char) for char in spaces)

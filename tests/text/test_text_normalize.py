@@ -100,3 +100,44 @@ def test_phrase_index_is_accent_insensitive_and_whole_word() -> None:
 def test_fold_key_collapses_separators_and_accents() -> None:
     assert fold_key("Nouvelle-en  Ville") == "nouvelle en ville"
     assert fold_key("Récién") == "recien"
+
+
+PIECES = [
+    "a",
+    "Zé",
+    "ß",
+    "①⓪",
+    "０４",
+    "О",
+    "І",
+    "😀",
+    "👍🏽",
+    "👨‍👩‍👧",
+    "🇫🇷",
+    "❤️",
+    "💋💋",
+    "e\u0301",
+    "x\u200by",
+]
+
+
+@given(st.lists(st.sampled_from(PIECES), max_size=8), st.lists(st.sampled_from(PIECES), max_size=8))
+def test_folding_a_piece_does_not_depend_on_where_it_sits(
+    left: list[str], right: list[str]
+) -> None:
+    # Folded segments are memoised; their offsets must still be those of this occurrence.
+    a, b = "".join(left), "".join(right)
+    joined, first, second = normalize(a + " " + b), normalize(a), normalize(b)
+    assert joined.text == first.text + " " + second.text
+    shift = len(a) + 1
+    tail = len(first.text) + 1
+    moved = tuple(shift + offset for offset in second.offsets[:-1])
+    assert joined.offsets[:-1] == (*first.offsets[:-1], len(a), *moved)
+    assert joined.ends[tail:] == tuple(shift + end for end in second.ends)
+
+
+def test_longest_emoji_sequence_wins() -> None:
+    folded = normalize("a👨‍👩‍👧b👍🏽c")
+    assert folded.text.count(":") == 4  # two tokens: the family and the toned thumb
+    start = folded.text.index(":")
+    assert folded.original_span(start, start + 1) == (1, 6)

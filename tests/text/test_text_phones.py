@@ -431,3 +431,118 @@ def test_ones_token_needs_a_phone_shaped_neighbour() -> None:
 def test_a_pronoun_after_a_number_is_not_a_digit(text: str, region: str, expected: str) -> None:
     phones = [e.normalized for e in extract_entities(text, region=region) if e.type == "phone"]
     assert phones == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "lang", "expected"),
+    [
+        # o / l / i tokens between digit runs, whatever the separator (emoji count as one)
+        ("Text me: 3*l*3*5*5*5*o*І*І*9", "US", "en", "+13135550119"),
+        ("Call 7 . 2 . 5 . 5 . 5 . 5 . O . l . O . 5\nThanks", "US", "en", "+17255550105"),
+        ("Mensagem para 3▪️ο▪️5▪️5▪️5▪️5▪️O▪️I▪️2▪️3", "US", "pt", "+13055550123"),
+        ("Contact : +33 / І / 99 / Oo / 4l / 93", "FR", "fr", "+33199004193"),
+        # ... and between spelled digits
+        ("Contato: 3 zero 5 cinco cinco cinco Zero l dois tres", "US", "pt", "+13055550123"),
+        ("Contacto: Dos cero seis - cinco cinco cinco - οl ocho cinco", "US", "es", "+12065550185"),
+        # at the edges of a run that holds no number without them
+        ("Mensajes al Ο  49  I57  Ο  98  O - gracias", "AU", "es", "+61491570980"),
+        ("Tel 6🌟I🌟2🌟5🌟5🌟5🌟ο🌟I🌟2🌟I", "US", "pt", "+16125550121"),
+        ("Tél. οI🌟🌟99🌟🌟Оо🌟🌟ОO🌟🌟33", "FR", "fr", "+33199000033"),
+        # glued to a digit word
+        ("Me liga: 7oito6.cinco55.0lumsete", "US", "pt", "+17865550117"),
+        ("Contato: 305 - 55cinco - 0IDOIS3", "US", "pt", "+13055550123"),
+        ("SMS zérol..neuf NEUFО..0..98..63", "FR", "fr", "+33199009863"),
+    ],
+)
+def test_lookalike_tokens_beside_digits_and_words(
+    text: str, region: str, lang: str, expected: str
+) -> None:
+    found = phones(text, region, lang)
+    assert [e for _, e, _ in found] == [expected], text
+    assert found[0][2] is True
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "lang", "expected"),
+    [
+        # "three3" is three then 3 (a stretched letter is not taken before its leet digit)
+        ("Phone +three3 . 1nine . 900 . 2one . 8 . three", "FR", "en", "+33199002183"),
+        # a number after "+" is completed by a weak edge rather than read nationally
+        (
+            "Text +thr33 thre3, 0ne, n1ne nin3, o oh, won n1ne, s1x to\nBye",
+            "FR",
+            "en",
+            "+33199001962",
+        ),
+        # a national reading beats a foreign one that needs a weak word from the prose
+        (
+            "Call or text fore 0ne fiv3 - f1ve f1ve f1ve - o 1ne to zer0 for details.",
+            "US",
+            "en",
+            "+14155550120",
+        ),
+        # weak tokens before a run that starts with "oh"
+        ("Call too oh too fiv3 f1ve f1ve z3ro 0ne to fiv3", "US", "en", "+12025550125"),
+        # a digit glued after a digit word is a digit, not the word's leet last letter
+        ("Appelle +Un - 202 - 555 - 0un37", "US", "fr", "+12025550137"),
+        ("Contato: zero4NOVE1 cinco sete0 8um4", "AU", "pt", "+61491570814"),
+    ],
+)
+def test_readings_of_ambiguous_words_and_prefixes(
+    text: str, region: str, lang: str, expected: str
+) -> None:
+    assert [e for _, e, _ in phones(text, region, lang)] == [expected], text
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "expected"),
+    [
+        ("Add me on IG star52 - 916.555.0129", "US", "+19165550129"),
+        ("Insta elenaofficial86 | 📱 ④𝟙𝟝 - ⑤𝟝⑤ - ⓪𝟙⓪𝟠", "US", "+14155550108"),
+        ("user abc7l - 713 555 0133", "US", "+17135550133"),
+        ("kik: claraofficial63 | ☎ oh491 - 570 - 292", "AU", "+61491570292"),
+        ("KIK: @emmax81 - 📱 0199000637", "FR", "+33199000637"),
+    ],
+)
+def test_digits_ending_a_name_do_not_start_a_number(text: str, region: str, expected: str) -> None:
+    assert [e for _, e, _ in phones(text, region)] == [expected], text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "de 10 o 5 personas, 2 o 3 horas, 1 o 2 chicas 555 o 0142",
+        "2 o 3 chicas 📱 4 o 5 horas 🌟 1 o 2 noches",
+        "one lone 5, I 2 o 3 l, il 12 34 il 56, lol 10 o 5 lil 2011 i 1 oil 4 10l",
+        "Booked 01.01.2026 ol 99 00 12",
+        "Le 01.01.2026 ol 99 00, 12/05/2026 o 13/05/2026",
+        "5 ⭐ o 4 ⭐ reviews, 10 💋 i 20 💋 l 30",
+    ],
+)
+def test_lookalike_tokens_keep_prose_and_dates_out(text: str) -> None:
+    for lang in ("en", "fr", "es", "pt", None):
+        for region in ("US", "AU", "FR"):
+            assert phones(text, region, lang) == [], (region, lang, text)
+
+
+LOOKALIKES = {"0": ["o", "O", "ο", "О"], "1": ["l", "I", "І"]}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_lookalike_digits_with_any_separator_round_trip(rng: random.Random) -> None:
+    """0s and 1s as look-alike tokens, at most three in a row (what the reader joins)."""
+    region, e164, groups = fictional(rng)
+    tokens: list[str] = []
+    in_a_row = 0
+    for digit in "".join(groups):
+        if digit in LOOKALIKES and in_a_row < 3 and rng.random() < 0.7:
+            tokens.append(rng.choice(LOOKALIKES[digit]))
+            in_a_row += 1
+        else:
+            tokens.append(digit)
+            in_a_row = 0
+    written = rng.choice([" ", "*", " . ", "🌟", "-", "~", " / ", "💎💎"]).join(tokens)
+    text = f"Text me {written}.\nThanks"
+    found = phones(text, region, rng.choice(["en", "fr", "es", "pt", None]))
+    assert [e for _, e, _ in found] == [e164], text

@@ -57,11 +57,36 @@ _EMAIL_ENDING = re.compile(
     rf"{_DOT}(?P<tld>[a-z]{{2,24}})\Z"
 )
 _DOT_SPLIT = re.compile(_DOT)
-# Anchor for e-mails and domains: a dot (written or spelled) followed by a known TLD.
-_TLD_HIT = re.compile(
-    rf"(?:(?P<dot>\.)|(?P<spaced>\s\.\s?|\.\s)|[(\[{{<]\s*(?:dot|\.)\s*[)\]}}>]\s*"
-    rf"|(?:dot|point|punto|ponto)(?:\s*[)\]}}>]\s*|\s+))(?P<tld>{_TLDS})(?![\w\-]|\.[a-z0-9])"
+# Anchor for e-mails and domains: a dot (written or spelled) followed by a known TLD: ".",
+# ". " or " ." (spaced), "(dot)" / "[.]" (bracketed), "dot " / "point " (spelled). Every
+# branch starts with one literal character (each whitespace character spelled out), which
+# lets the regex engine skip straight to the few places where a hit can start.
+# What r"\s" matches in a str pattern (the characters for which str.isspace() is true).
+_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
+_CLOSE = r"[)\]}>]"
+_TLD_LEAD = "|".join(
+    [r"\.\s?"]
+    + [re.escape(space) + r"\.\s?" for space in _WHITESPACE]
+    + [re.escape(bracket) + rf"\s*(?:dot|\.)\s*{_CLOSE}\s*" for bracket in "([{<"]
+    + [word + rf"(?:\s*{_CLOSE}\s*|\s+)" for word in ("dot", "point", "punto", "ponto")]
+)
+_TLD_HIT = re.compile(rf"(?:{_TLD_LEAD})(?P<tld>{_TLDS})(?![\w\-]|\.[a-z0-9])")
+_SPACED_DOT = re.compile(r"\s\.\s?|\.\s")
+
+
+def _dot_before_tld(hit: re.Match[str]) -> str:
+    """What a TLD hit has before its TLD ("." for a plain dot)."""
+    return hit.string[hit.start() : hit.start("tld")]
+
+
+def _spaced(hit: re.Match[str]) -> bool:
+    """True for a dot with a space before or after it ("in town. me too")."""
+    return _SPACED_DOT.fullmatch(_dot_before_tld(hit)) is not None
+
+
 # A literal address ("name@mail.example", "name@velvet.agency"): any 2-24 letter TLD; with
 # spaces around "@" ("IG @jen.ny" is a handle) only the known-TLD path below applies.
 _LITERAL_EMAIL = re.compile(
@@ -228,7 +253,7 @@ def _email_ending(nt: NormalizedText, hit: re.Match[str]) -> _Found | None:
     if not any(cue in window for cue in _AT_CUES):
         return None
     match = _EMAIL_ENDING.search(nt.text, window_start, hit.end())
-    if match is None or (hit.group("spaced") and "@" not in match.group()):
+    if match is None or (_spaced(hit) and "@" not in match.group()):
         return None  # "see you at 5. com": a spaced dot needs a written "@"
     domain = ".".join(part.strip() for part in _DOT_SPLIT.split(match.group("domain")))
     normalized = f"{match.group('local')}@{domain}.{match.group('tld')}"
@@ -239,7 +264,7 @@ def _email_ending(nt: NormalizedText, hit: re.Match[str]) -> _Found | None:
 
 def _domain_ending(nt: NormalizedText, hit: re.Match[str]) -> _Found | None:
     text = nt.text
-    if hit.group("dot") == ".":
+    if _dot_before_tld(hit) == ".":
         match = _LABELS_ENDING.search(text, max(0, hit.start() - 80), hit.start())
         if match is None:
             return None
@@ -290,7 +315,7 @@ def _addresses(nt: NormalizedText) -> list[_Found]:
         if email is not None and not _overlaps(email[0], email[1], found):
             found.append(email)
             continue
-        if hit.group("spaced"):
+        if _spaced(hit):
             continue  # "in town. me too": a spaced dot only counts inside an e-mail
         domain = _domain_ending(nt, hit)
         if domain is not None and not _overlaps(domain[0], domain[1], found):

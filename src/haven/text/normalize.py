@@ -15,6 +15,7 @@ rules belong with the folding rules they depend on.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
@@ -57,7 +58,18 @@ def _build_lookalikes() -> dict[str, str]:
 
 _LOOKALIKES: Mapping[str, str] = _build_lookalikes()
 _EMOJI: Mapping[str, dict[str, object]] = emoji.EMOJI_DATA
-_MAX_EMOJI_LEN = max(len(key) for key in _EMOJI)
+
+
+# Lengths of the emoji sequences that start with each character, longest first: one or
+# two dictionary probes per character instead of one per possible length.
+def _emoji_lengths() -> dict[str, tuple[int, ...]]:
+    lengths: dict[str, set[int]] = {}
+    for key in _EMOJI:
+        lengths.setdefault(key[0], set()).add(len(key))
+    return {first: tuple(sorted(found, reverse=True)) for first, found in lengths.items()}
+
+
+_EMOJI_LENGTHS: Mapping[str, tuple[int, ...]] = _emoji_lengths()
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _DROPPED_CATEGORIES = frozenset({"Mn", "Me", "Cf"})  # marks left after NFKC, invisible format chars
 
@@ -107,33 +119,40 @@ def _emoji_at(text: str, index: int, stop: int) -> int:
     char = text[index]
     if ord(char) < 0x2000 and char not in "\u00a9\u00ae":
         return 0
-    for length in range(min(_MAX_EMOJI_LEN, stop - index), 0, -1):
-        if text[index : index + length] in _EMOJI:
+    for length in _EMOJI_LENGTHS.get(char, ()):
+        if length <= stop - index and text[index : index + length] in _EMOJI:
             return length
     return 0
 
 
-def _fold_segment(
-    text: str, start: int, stop: int, out: list[str], offsets: list[int], ends: list[int]
-) -> None:
-    """Fold ``text[start:stop]`` cluster by cluster, appending to the output buffers."""
-    index = start
+@functools.lru_cache(maxsize=4096)
+def _fold_segment(segment: str) -> tuple[str, tuple[int, ...], tuple[int, ...]]:
+    """Fold ``segment`` cluster by cluster: the folded text, and for each of its characters
+    where its cluster starts and ends in ``segment``.
+
+    Memoised (a pure function of the segment): ads repeat the same emoji and accents.
+    """
+    pieces: list[str] = []
+    offsets: list[int] = []
+    ends: list[int] = []
+    index, stop = 0, len(segment)
     while index < stop:
-        length = _emoji_at(text, index, stop)
+        length = _emoji_at(segment, index, stop)
         if length:
-            name = str(_EMOJI[text[index : index + length]]["en"]).strip(":").casefold()
+            name = str(_EMOJI[segment[index : index + length]]["en"]).strip(":").casefold()
             piece = f" :{name}: "
             cluster_end = index + length
         else:
             cluster_end = index + 1
-            while cluster_end < stop and unicodedata.combining(text[cluster_end]):
+            while cluster_end < stop and unicodedata.combining(segment[cluster_end]):
                 cluster_end += 1
-            composed = unicodedata.normalize("NFKC", text[index:cluster_end])
+            composed = unicodedata.normalize("NFKC", segment[index:cluster_end])
             piece = "".join(_fold_char(char) for char in composed)
-        out.append(piece)
+        pieces.append(piece)
         offsets.extend([index] * len(piece))
         ends.extend([cluster_end] * len(piece))
         index = cluster_end
+    return "".join(pieces), tuple(offsets), tuple(ends)
 
 
 def normalize(text: str) -> NormalizedText:
@@ -159,7 +178,10 @@ def normalize(text: str) -> NormalizedText:
         out.append(text[position:start].lower())
         offsets.extend(range(position, start))
         ends.extend(range(position + 1, start + 1))
-        _fold_segment(text, start, stop, out, offsets, ends)
+        piece, piece_offsets, piece_ends = _fold_segment(text[start:stop])
+        out.append(piece)
+        offsets.extend(map(start.__add__, piece_offsets))
+        ends.extend(map(start.__add__, piece_ends))
         position = stop
     out.append(text[position:].lower())
     offsets.extend(range(position, size))

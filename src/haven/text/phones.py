@@ -159,20 +159,32 @@ _LEET_ONLY = ("1ne", "4our")
 def _word_class(char: str) -> str:
     """A letter, its accented and leet forms, then optional repeats ("unno", "fiiive").
 
-    A repeat is not taken where another digit word starts ("unoocho", "nineeight").
+    A repeat is not taken where another digit word starts ("unoocho", "nineeight"), nor
+    right before the letter's leet digit: "three3" is three then 3, not "thre" + "e" + "3".
     """
     if char == " ":
         return r"[\s\-]*"
-    variants = _ACCENTS.get(char, "") + _LEET.get(char, "")
+    leet = _LEET.get(char, "")
+    variants = _ACCENTS.get(char, "") + leet
     single = f"[{char}{variants}]" if variants else re.escape(char)
     if not char.isalpha():
         return single
-    return f"{single}(?:(?!{_WORD_STARTS}){re.escape(char)})*"
+    not_leet = f"(?!{leet})" if leet else ""
+    return f"{single}(?:(?!{_WORD_STARTS}){re.escape(char)}{not_leet})*"
 
 
 def _collapse(word: str) -> str:
     """Squeeze repeated letters so that stretched spellings share one key ("unno" → "uno")."""
     return "".join(char for char, _ in itertools.groupby(word))
+
+
+@functools.lru_cache(maxsize=1024)
+def _bare(word: str) -> str:
+    """``word`` without accents, repeats kept ("três" → "tres", "three" stays)."""
+    if word.isascii():
+        return word
+    decomposed = unicodedata.normalize("NFD", word)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -189,11 +201,13 @@ def _word_keys(word: str) -> tuple[str, ...]:
 _LANGS = ("en", "fr", "es", "pt")
 _OH = "oh"  # "oh" for zero is an atom of its own kind: kept inside a run, trimmed at its end
 _EMOJI_GAP = "\x1f"  # emoji tokens become runs of this character in the scan text
+_EMOJI_RUN = re.compile(f"{_EMOJI_GAP}+")
 
 
 @dataclass(frozen=True)
 class _Tables:
     words: dict[str, tuple[int, str]]
+    base: dict[str, tuple[int, str]]  # the plain digit words only, no sound-alikes
     run: re.Pattern[str]
     atom: re.Pattern[str]
 
@@ -209,13 +223,24 @@ def _tables(langs: Iterable[str]) -> _Tables:
     leet_only = "|".join(f"{key}(?![^\\W\\d_])" for key in _LEET_ONLY)
     alternation = leet_only + "|" + trie_regex(sorted(keys), _word_class)
     # One digit per atom, so that a leet word may start right after digits ("0100ne").
-    atom = f"(?:{alternation})|[0-9]"
-    first = f"(?<![^\\W\\d_])(?:{alternation})|[0-9]"  # no word atom starts mid-word
+    # An o / l / i glued to the front of an atom or to the end of one is a digit
+    # ("0lumsete", "οnueve9", "neufо"); `_atoms` reads it as a look-alike atom.
+    glued = f"[oli](?=(?:{alternation})|[0-9])"
+    atom = f"(?:{alternation})|[0-9]|{glued}|(?<=[^\\W_])[oli](?![^\\W\\d_])"
+    # no word atom starts mid-word
+    first = f"(?<![^\\W\\d_])(?:{alternation})|[0-9]"
     chars = r"[ \t\-.()/,*_|~:•·+\[\]]"
     # An emoji token counts as one mark; possessive: no atom starts with a mark (fast scan).
     sep = f"{chars}{{0,3}}+(?:{_EMOJI_GAP}++{chars}{{0,3}}+)*+"
     run = re.compile(f"(?:{first})(?:{sep}(?:(?:and|et|y|e)[ \\t\\-]+)?(?:{atom}))*")
-    return _Tables(words, run, re.compile(atom))
+    base = {
+        key: value
+        for lang in langs
+        for word, value in _WORDS[lang].items()
+        if word not in _SOUND_ALIKES[lang] and " " not in word
+        for key in (_bare(word),)
+    }
+    return _Tables(words, base, run, re.compile(atom))
 
 
 def _spelled_keys(langs: Iterable[str]) -> list[str]:
@@ -259,9 +284,24 @@ _DECOY_KEYWORD = re.compile(
     r"(?:ref|réf|id|order|invoice|ticket|code|zip|postcode|annonce|anuncio|anúncio|no\.|n°|nº)"
 )
 _WEAK_SEP = "[ \\t\\-.,/|:~]"
-# One to three weak tokens between two runs ("nin3 - o z3ro", "z3ro uhn kat zer0").
-_WEAK_GAP = re.compile(f"(?:{_WEAK_SEP}{{0,3}}(?:{_WEAK_WORDS})){{1,3}}{_WEAK_SEP}{{0,3}}|(l|i)")
+# Between two runs an emoji token counts as one mark, as do "*", "_", "•" and "·".
+_GAP_SEP = f"(?:[ \\t\\-.,/|:~*_•·]|{_EMOJI_GAP}+)"
+# Tokens of o / l / i only ("o", "І", "Ol", "oo") are digits between two runs of digits.
+_LOOKALIKE_WORD = "(?!(?:lol|oil|loo|lool|lolo|lil)(?![^\\W\\d_]))[oli]{1,5}"
+_GAP_TOKEN = re.compile(f"(?<![^\\W\\d_])(?:{_WEAK_WORDS}|{_LOOKALIKE_WORD})(?![^\\W\\d_])")
+# One to three weak or look-alike tokens between two runs ("nin3 - o z3ro", "5*o*І*9").
+_WEAK_GAP = re.compile(f"(?:{_GAP_SEP}{{0,3}}{_GAP_TOKEN.pattern}){{1,3}}{_GAP_SEP}{{0,3}}|(l|i)")
 _WEAK_TOKEN = re.compile(f"{_WEAK_WORDS}")
+# One to four o / l / i tokens spaced off the start or the end of a run.
+_LOOKALIKE_PIECE = re.compile("[oli]+")
+_LOOK_LEAD = re.compile(
+    f"(?<![^\\W\\d_])({_LOOKALIKE_WORD}(?:{_GAP_SEP}{{1,3}}{_LOOKALIKE_WORD}){{0,3}})"
+    f"{_GAP_SEP}{{1,3}}$"
+)
+_LOOK_TRAIL = re.compile(
+    f"{_GAP_SEP}{{1,3}}({_LOOKALIKE_WORD}(?:{_GAP_SEP}{{1,3}}{_LOOKALIKE_WORD}){{0,3}})"
+    "(?![^\\W\\d_])(?! +[^\\W\\d_])"
+)
 _WEAK_BEFORE = re.compile(f"(?<![a-z])({_WEAK_WORDS})$")
 # A weak token spaced off the edge of a run that starts or ends with a spelled digit.
 _WEAK_LEAD = re.compile(
@@ -293,14 +333,16 @@ def _candidate_windows(
 ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """Stretches of text where runs of digit atoms could hold a phone number, and those runs.
 
-    Runs chain when at most twelve characters apart (weak tokens may sit between); a chain
+    Runs chain when at most twelve characters apart, an emoji counting as one, or sixteen
+    when only weak or look-alike tokens sit between; a chain
     shorter than seven characters cannot
     hold seven digits (no atom has more digits than characters), so it is dropped
     before any atom is parsed.
     """
     clusters: list[tuple[int, int, list[tuple[int, int]]]] = []
     for start, end in spans:
-        if clusters and start - clusters[-1][1] <= 12:
+        last = clusters[-1][1] if clusters else 0
+        if clusters and (_marks(text, last, start) <= 12 or _lookalike_gap(text, last, start)):
             clusters[-1][2].append((start, end))
             clusters[-1] = (clusters[-1][0], end, clusters[-1][2])
         else:
@@ -319,17 +361,41 @@ def _candidate_windows(
     return windows, kept
 
 
-def _mask_decoys(text: str, windows: list[tuple[int, int]]) -> str:
-    """Replace decoy spans inside ``windows`` by newlines (same length: offsets stay valid)."""
+def _lookalike_gap(text: str, start: int, end: int) -> bool:
+    """A gap of up to sixteen marks made of weak or look-alike tokens ("5 . O . l . O . 5")."""
+    return _marks(text, start, end) <= 16 and _WEAK_GAP.fullmatch(text, start, end) is not None
+
+
+def _mask_decoys(text: str, windows: list[tuple[int, int]], folded: str) -> str:
+    """Replace decoy spans inside ``windows`` by newlines (same length: offsets stay valid).
+
+    Decoys are looked for in the scan text and, where look-alike letters were read as
+    digits there, in ``folded`` (the text before that reading) as well: "01.01.2026 ol
+    99 00" stays a date though "ol" scans as "01". A decoy of ``folded`` counts only when
+    it and what precedes it read the same in both: in "+33-I-99-00-21" the "I" is a digit, so
+    "99-00-21" is no date.
+    """
+    spans: list[tuple[int, int]] = []
+    for window_start, window_end in windows:
+        found = [m.span() for m in _decoys(text, window_start, window_end)]
+        if text[window_start:window_end] != folded[window_start:window_end]:
+            for match in _decoys(folded, window_start, window_end):
+                start, end = max(0, match.start() - 2), match.end()
+                if text[start:end] == folded[start:end]:
+                    found.append(match.span())
+            found.sort()
+        spans.extend(found)
+    if not spans:
+        return text
     pieces: list[str] = []
     position = 0
-    for window_start, window_end in windows:
-        for match in _decoys(text, window_start, window_end):
-            pieces.append(text[position : match.start()])
-            pieces.append("\n" * (match.end() - match.start()))
-            position = match.end()
-    if not pieces:
-        return text
+    for start, end in spans:
+        start = max(start, position)
+        if end <= start:
+            continue
+        pieces.append(text[position:start])
+        pieces.append("\n" * (end - start))
+        position = end
     pieces.append(text[position:])
     return "".join(pieces)
 
@@ -370,30 +436,51 @@ def _atoms(text: str, start: int, end: int, tables: _Tables) -> list[_Atom]:
                 atoms.append(_Atom(match.start(), match.end(), raw * pending_repeat, "digit"))
             pending_repeat = 1
             continue
+        if raw in _LOOKALIKE_DIGIT:  # a look-alike letter glued to an atom
+            atoms.append(_Atom(match.start(), match.end(), _LOOKALIKE_DIGIT[raw], "look"))
+            pending_repeat = 1
+            continue
         keys = _word_keys(raw)
         if keys[0] in _REPEATERS:
             pending_repeat = _REPEATERS[keys[0]]
             continue
         entry = next((tables.words[k] for k in keys if k in tables.words), None)
+        head = _digit_after_word(raw, tables)
+        if head is not None:
+            entry = head
         if entry is None:
             continue
+        word_end = match.end() - (head is not None)
         value, kind = entry
         if kind == _OH:
-            atoms.append(_Atom(match.start(), match.end(), "0" * pending_repeat, _OH))
-            pending_repeat = 1
-            continue
-        previous = atoms[-1] if atoms else None
-        if previous is not None and previous.kind == "word" and pending_repeat == 1:
-            prev_value = int(previous.digits) if len(previous.digits) == 2 else -1
-            gap = text[previous.end : match.start()]
-            combined = _combine(prev_value, value, kind, gap) if _TENS_GAP.fullmatch(gap) else None
-            if combined is not None:
-                atoms[-1] = _Atom(previous.start, match.end(), f"{combined:02d}", "word")
-                continue
-        digits = str(value) if kind == "u" else f"{value:02d}"
-        atoms.append(_Atom(match.start(), match.end(), digits * pending_repeat, "word"))
+            atoms.append(_Atom(match.start(), word_end, "0" * pending_repeat, _OH))
+        else:
+            previous = atoms[-1] if atoms else None
+            combined = None
+            if previous is not None and previous.kind == "word" and pending_repeat == 1:
+                prev_value = int(previous.digits) if len(previous.digits) == 2 else -1
+                gap = text[previous.end : match.start()]
+                if _TENS_GAP.fullmatch(gap):
+                    combined = _combine(prev_value, value, kind, gap)
+            if combined is not None and previous is not None:
+                atoms[-1] = _Atom(previous.start, word_end, f"{combined:02d}", "word")
+            else:
+                digits = str(value) if kind == "u" else f"{value:02d}"
+                atoms.append(_Atom(match.start(), word_end, digits * pending_repeat, "word"))
         pending_repeat = 1
+        if head is not None:
+            atoms.append(_Atom(word_end, match.end(), raw[-1], "digit"))
     return atoms
+
+
+def _digit_after_word(raw: str, tables: _Tables) -> tuple[int, str] | None:
+    """The digit word before a glued digit that could also be a leet letter: "un3" is
+    un + 3 rather than "une", "8um4" is 8, um, 4 rather than "uma" (a plain digit word,
+    not a sound-alike, must come first: "fiv3" stays five)."""
+    head = raw[:-1]
+    if len(raw) < 3 or not raw[-1].isdigit() or not head.isalpha():
+        return None
+    return tables.base.get(_bare(head))
 
 
 # Between a tens word and its unit: spaces, hyphens, "and"; a comma or slash ends the pair.
@@ -424,7 +511,22 @@ def _weak_digit(text: str, start: int, end: int) -> str | None:
 
 def _weak_tokens(gap: str) -> str:
     """Digits of the weak tokens in a gap ("oh oh" → "00", "uhn kat" → "14")."""
-    return "".join(_WEAK[token.group()] for token in _WEAK_TOKEN.finditer(gap))
+    return "".join(_gap_digits(token.group()) for token in _GAP_TOKEN.finditer(gap))
+
+
+def _gap_digits(token: str) -> str:
+    weak = _WEAK.get(token)
+    return weak if weak is not None else token.translate(_LOOKALIKE_DIGITS)
+
+
+def _marks(text: str, start: int, end: int) -> int:
+    """Length of ``text[start:end]`` with each emoji token counted as one character."""
+    if end - start <= 16:
+        return end - start
+    gaps = text.count(_EMOJI_GAP, start, end)
+    if not gaps:
+        return end - start
+    return end - start - gaps + len(_EMOJI_RUN.findall(text, start, end))
 
 
 def _runs(
@@ -458,8 +560,11 @@ def _runs(
             atoms.pop()  # "... 0142 oh" - a trailing "oh" counts only glued or after words
         if not atoms:
             continue
-        weak = _weak_digit(masked, last_end, atoms[0].start) if current else None
-        if weak is not None and 0 < atoms[0].start - last_end <= 16:
+        del atoms[: _word_tail(masked, atoms)]  # digits ending a name ("official86 | 415 ...")
+        weak = None
+        if current and 0 < _marks(masked, last_end, atoms[0].start) <= 16:
+            weak = _weak_digit(masked, last_end, atoms[0].start)
+        if weak is not None:
             current.append(_Atom(last_end, atoms[0].start, weak, "weak"))
             current.extend(atoms)
         else:
@@ -469,7 +574,42 @@ def _runs(
         last_end = current[-1].end
     if current:
         merged.append(current)
-    return [run for run in merged if sum(len(atom.digits) for atom in run) >= 7]
+    return [run for run in merged if _may_hold_number(masked, run)]
+
+
+def _may_hold_number(text: str, run: list[_Atom]) -> bool:
+    """Seven digits or more, or three or more with o / l / i tokens spaced off an edge
+    ("2 o 2 5 5 5 o l o o") that `_with_lookalike_edges` may add."""
+    digits = sum(len(atom.digits) for atom in run)
+    if digits >= 7:
+        return True
+    if digits < 3:
+        return False
+    return _LOOK_TRAIL.match(text, run[-1].end) is not None or (
+        _LOOK_LEAD.search(text, max(0, run[0].start - 60), run[0].start) is not None
+    )
+
+
+def _word_tail(text: str, atoms: list[_Atom]) -> int:
+    """How many leading atoms are digits glued to the end of a word (a handle, a name, a
+    wallet: "official86", "lac7l") spaced off a run that holds a number of its own
+    ("star52 - 916.555.0129"); 0 when none.
+
+    A weak token glued in front ("for80 ...") is no word of its own and stays.
+    """
+    start = atoms[0].start if atoms else 0
+    if atoms[0].kind != "digit" or start < 2:
+        return 0
+    if not (text[start - 1].isalpha() and text[start - 2].isalpha()):
+        return 0
+    count = 1
+    while count < len(atoms) and atoms[count].start == atoms[count - 1].end:
+        if atoms[count].kind not in ("digit", "look"):
+            return 0
+        count += 1
+    if count == len(atoms) or _WEAK_BEFORE.search(text, max(0, start - 4), start) is not None:
+        return 0
+    return count if sum(len(atom.digits) for atom in atoms[count:]) >= 7 else 0
 
 
 def _loose_oh(previous: _Atom, last: _Atom) -> bool:
@@ -556,11 +696,19 @@ def _national_lengths(region: str) -> frozenset[int]:
     return frozenset(lengths | {length + trunk for length in lengths})
 
 
-def _windows(run: list[_Atom], nt: NormalizedText, scan: str, region: str) -> list[PhoneCandidate]:
-    """Greedy left-to-right: the longest valid number starting at each atom."""
+def _windows(
+    run: list[_Atom], nt: NormalizedText, scan: str, region: str
+) -> tuple[list[PhoneCandidate], bool]:
+    """Greedy left-to-right: the longest valid number starting at each atom.
+
+    Also says whether a reading is doubtful: a number written after "+" read only as a
+    national one, or a foreign number read with no "+" or international prefix.
+    """
     found: list[PhoneCandidate] = []
+    doubtful = False
     text = scan
     national = _national_lengths(region)
+    home = f"+{phonenumbers.country_code_for_region(region)}"
     index = 0
     count = len(run)
     while index < count:
@@ -589,6 +737,10 @@ def _windows(run: list[_Atom], nt: NormalizedText, scan: str, region: str) -> li
             e164 = _parse(digits, plus is not None, region, whole)
             if e164 is None and plus is not None:
                 e164 = _parse(digits, False, region, whole)
+                doubtful = doubtful or e164 is not None
+            elif e164 is not None and plus is None and not e164.startswith(home):
+                # a foreign number with no "+" is read so only when nothing better is found
+                doubtful = doubtful or not digits.startswith(("00", "011"))
             if e164 is not None:
                 hit = (stop, e164)
                 break
@@ -605,7 +757,7 @@ def _windows(run: list[_Atom], nt: NormalizedText, scan: str, region: str) -> li
         obscured = not _is_plain(atoms, nt, scan) or (plus is not None and text[plus] != "+")
         found.append(PhoneCandidate(start, atoms[-1].end, e164, obscured))
         index = stop
-    return found
+    return found, doubtful
 
 
 def find_phones(
@@ -620,20 +772,27 @@ def find_phones(
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise PhoneError(f"unknown region {region!r}")
     tables = _TABLES.get(lang if lang in _TABLES else None, _TABLES[None])
-    scan = _scan_text(nt.text)
+    gapped, scan = _scan_text(nt.text)
     scan_spans = [match.span() for match in tables.run.finditer(scan)]
     windows, scan_spans = _candidate_windows(scan, scan_spans)
     if not windows:
         return []
-    masked = _mask_decoys(scan, windows)
+    masked = _mask_decoys(scan, windows, gapped)
     found: list[PhoneCandidate] = []
     for run in _runs(masked, tables, scan, scan_spans):
-        hits = _windows(run, nt, scan, region)
-        if not hits:
+        hits, doubtful = _windows(run, nt, scan, region)
+        if not hits or doubtful:
+            # No number, or one written after "+" that only parses nationally: a weak or
+            # look-alike token at an edge may complete the number as written.
+            fallback: list[PhoneCandidate] = []
             for edged in _with_weak_edges(masked, run):
-                hits = _windows(edged, nt, scan, region)
-                if hits:
+                edged_hits, edged_doubtful = _windows(edged, nt, scan, region)
+                if edged_hits and not edged_doubtful:
+                    hits = edged_hits
                     break
+                fallback = fallback or edged_hits
+            else:
+                hits = hits or fallback
         found.extend(hits)
     return found
 
@@ -649,12 +808,12 @@ def _with_weak_edges(text: str, run: list[_Atom]) -> list[list[_Atom]]:
     first, last = run[0], run[-1]
     leads: list[_Atom] = []
     trails: list[_Atom] = []
-    if first.kind == "word":
+    if first.kind in ("word", _OH):
         lead = _WEAK_LEAD.search(text, max(0, first.start - 16), first.start)
         if lead is not None:
             for token in _WEAK_TOKEN.finditer(text, lead.start(1), lead.end(1)):
                 leads.append(_Atom(token.start(), token.end(), _WEAK[token.group()], "edge"))
-    if last.kind == "word":
+    if last.kind in ("word", _OH):
         trail = _WEAK_TRAIL.match(text, last.end)
         if trail is not None:
             for token in _WEAK_TOKEN.finditer(text, trail.start(1), trail.end(1)):
@@ -669,13 +828,46 @@ def _with_weak_edges(text: str, run: list[_Atom]) -> list[list[_Atom]]:
             if (lead_count or trail_count) and weak < words:
                 head = leads[len(leads) - lead_count :]
                 variants.append([*head, *run, *trails[:trail_count]])
+    variants.extend(_with_lookalike_edges(text, run))
     return variants
+
+
+def _with_lookalike_edges(text: str, run: list[_Atom]) -> list[list[_Atom]]:
+    """Runs with o / l / i tokens spaced off their edges read as digits ("Ο 49 I57 Ο 98 O").
+
+    Tried after the weak-token variants and only when the run alone holds no number; a
+    token followed by a space and a word stays a word ("... 0142 I am").
+    """
+    first, last = run[0], run[-1]
+    leads: list[_Atom] = []
+    trails: list[_Atom] = []
+    lead = _LOOK_LEAD.search(text, max(0, first.start - 60), first.start)
+    if lead is not None:
+        leads = _lookalike_atoms(text, lead.start(1), lead.end(1))
+    trail = _LOOK_TRAIL.match(text, last.end)
+    if trail is not None:
+        trails = _lookalike_atoms(text, trail.start(1), trail.end(1))
+    variants: list[list[_Atom]] = []
+    for lead_count in range(len(leads), -1, -1):
+        for trail_count in range(len(trails), -1, -1):
+            if lead_count or trail_count:
+                head = leads[len(leads) - lead_count :]
+                variants.append([*head, *run, *trails[:trail_count]])
+    return variants
+
+
+def _lookalike_atoms(text: str, start: int, end: int) -> list[_Atom]:
+    return [
+        _Atom(token.start(), token.end(), token.group().translate(_LOOKALIKE_DIGITS), "look")
+        for token in _LOOKALIKE_PIECE.finditer(text, start, end)
+    ]
 
 
 _EMOJI_TOKEN = re.compile(r" :([^\s:]{1,80}): ")
 _KEYCAP = re.compile(r"keycap_(\d+)")
 # A token of digits mixed with o / l / i look-alikes ("o49i", "6l7", "ol95"), no other letter.
-_LOOKALIKE_TOKEN = re.compile(r"(?<![^\W\d_])[0-9oli]*[0-9][0-9oli]*(?![^\W\d_])")
+# (Tokens of digits alone are not matched: nothing to replace in them.)
+_LOOKALIKE_TOKEN = re.compile(r"(?<![^\W\d_])(?:[oli]+[0-9]|[0-9]+[oli])[0-9oli]*(?![^\W\d_])")
 # Tokens of o / l / i only ("oiio", "ol"): digits when a digit group sits next to them.
 _LETTERS_ONLY_TOKEN = re.compile(r"(?<![^\W\d_])(?=[oli]*o)[oli]{2,5}(?![^\W\d_])")
 # Tokens of l / i only ("il", "ІІ"): 1s only at the edge of a phone-shaped run of digit
@@ -692,14 +884,16 @@ _LETTER_WORDS = frozenset({"lol", "oil", "loo", "lool", "lolo"})
 _GROUP_SEP = r"[ \t\-.,/()|:*_•·\x1f]{1,3}"
 _GROUP_BEFORE = re.compile(f"(?<![^\\W\\d_])[0-9]{{2,3}}{_GROUP_SEP}$")
 _GROUP_AFTER = re.compile(f"{_GROUP_SEP}[0-9]{{2,3}}(?![^\\W\\d_])")
-_LOOKALIKE_DIGITS = str.maketrans({"o": "0", "l": "1", "i": "1"})
+_LOOKALIKE_DIGIT = {"o": "0", "l": "1", "i": "1"}
+_LOOKALIKE_DIGITS = str.maketrans(_LOOKALIKE_DIGIT)
 
 
-def _scan_text(text: str) -> str:
-    """Same-length copy of ``text`` for the digit scan.
+def _scan_text(text: str) -> tuple[str, str]:
+    """Same-length copies of ``text`` for the digit scan: with emoji as gaps, and the scan.
 
-    Emoji tokens become `_EMOJI_GAP` runs (a keycap keeps its digits), and o / l / i inside
-    digit tokens become 0 / 1, so "0491 ⭐ 570" and "6І7" scan like ordinary digit runs.
+    Emoji tokens become `_EMOJI_GAP` runs (a keycap keeps its digits); in the scan, o / l / i
+    inside digit tokens also become 0 / 1, so "0491 ⭐ 570" and "6І7" scan like ordinary
+    digit runs.
     """
     if ":" in text:
         text = _EMOJI_TOKEN.sub(_emoji_gap, text)
@@ -712,9 +906,9 @@ def _scan_text(text: str) -> str:
         pieces.append(_ONES_TOKEN.sub(_ones_next_to_groups, piece))
         position = end
     if not pieces:
-        return text
+        return text, text
     pieces.append(text[position:])
-    return "".join(pieces)
+    return text, "".join(pieces)
 
 
 _DIGIT_GROUP = re.compile(r"[0-9]+")
@@ -778,5 +972,4 @@ def _emoji_gap(match: re.Match[str]) -> str:
 
 
 def _lookalike_digits(match: re.Match[str]) -> str:
-    token = match.group()
-    return token if token.isdigit() else token.translate(_LOOKALIKE_DIGITS)
+    return match.group().translate(_LOOKALIKE_DIGITS)
