@@ -27,6 +27,7 @@ PLATFORM_COMMANDS: dict[str, str] = {
     "keys": "show the node's keys; rotate them",
     "bank": "list banks; import and export hash lists",
     "text": "ingest ads from JSON Lines or CSV; link them into clusters",
+    "reports": "add report destinations, queue reports, deliver the outbox",
     "demo": "set up demo users and benign banks (used by make demo)",
 }
 

@@ -69,6 +69,8 @@ PERMISSIONS: dict[str, str] = {
     "text:scan": "scan texts for contacts and trafficking indicators (nothing is stored)",
     "ads:read": "see ingested ads, their signals and the clusters that link them (audited)",
     "ads:ingest": "ingest ads from a file and relink the clusters",
+    "reports:submit": "send reports to this node's intake (a provider's machine client)",
+    "reports:send": "send reports from this node to an authority; manage report destinations",
 }
 
 _ANALYST = {"dashboard", "hash", "match", "media:reveal", "banks:read", "index:read"}
@@ -137,6 +139,7 @@ TOKEN_SCOPES: dict[str, str] = {
         "banks:export",
         "index:read",
         "text:scan",
+        "reports:submit",
     )
 }
 DEFAULT_TOKEN_SCOPES = ("hash", "match")

@@ -127,6 +127,12 @@ SETTINGS: tuple[Setting, ...] = (
         "ISO country assumed for phone numbers written without a country code in scanned text",
     ),
     Setting(
+        "HAVEN_INTAKE_AGENCY",
+        "intake_agency",
+        "",
+        "the agency that receives reports at this node's intake (empty: the node's name)",
+    ),
+    Setting(
         "HAVEN_AUDIT_CHECKPOINT_EVERY",
         "audit_checkpoint_every",
         "100",
@@ -244,6 +250,7 @@ class HavenConfig:
     index_bytes_per_hash: int
     audit_checkpoint_every: int
     phone_region: str
+    intake_agency: str
 
     @property
     def secret_key_file(self) -> Path:
@@ -323,6 +330,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> HavenConfig:
             "HAVEN_AUDIT_CHECKPOINT_EVERY", raw("HAVEN_AUDIT_CHECKPOINT_EVERY"), 1
         ),
         phone_region=_region("HAVEN_PHONE_REGION", raw("HAVEN_PHONE_REGION")),
+        intake_agency=raw("HAVEN_INTAKE_AGENCY").strip()[:200],
     )
 
 

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "haven.banks",
     "haven.exchange",
     "haven.ads",
+    "haven.reports",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,114 @@
+"""Reports on both sides of the wire: the sender's queue and outbox, the receiver's intake.
+
+Durability is the point of every model here. A provider's report is acknowledged to the
+analyst only once it and its outbox message are committed together; the outbox keeps
+trying until the receiver answers with a receipt. The receiver commits a report before it
+answers 201 and recognises a resent report by the sender's id, so a crash on either side
+leads to a retry, never to a loss or a second receipt.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from haven.accounts.models import Agency, ApiToken, ScopedRecord
+
+__all__ = [
+    "DESTINATION_KINDS",
+    "OUTBOX_STATES",
+    "Destination",
+    "OutboxMessage",
+    "OutgoingReport",
+    "ReceivedReport",
+]
+
+DESTINATION_KINDS = [
+    ("haven", "a Haven authority node's intake"),
+    ("cybertipline", "NCMEC's CyberTipline"),
+]
+OUTBOX_STATES = [
+    ("pending", "waiting to be delivered"),
+    ("delivered", "delivered: the receiver answered with a receipt"),
+    ("failed", "given up after the last attempt; an administrator was alerted"),
+]
+
+
+class Destination(ScopedRecord):
+    """Where an agency sends its reports, and the credential it sends them with.
+
+    The bearer token the receiver issued is kept encrypted with the node's master key.
+    """
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=DESTINATION_KINDS, default="haven")
+    url = models.CharField(max_length=2000, help_text="the intake's base URL")
+    token_encrypted = models.BinaryField()
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "name"], name="destination_name_unique_in_agency"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OutgoingReport(ScopedRecord):
+    """A report this node's agency sends: the canonical JSON and where it stands."""
+
+    report_id = models.CharField(max_length=100, help_text="the id the receiver dedups on")
+    payload = models.JSONField()
+    destination = models.ForeignKey(Destination, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.CharField(max_length=64, help_text="the audit actor who queued it")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "report_id"], name="outgoing_report_id_unique_in_agency"
+            )
+        ]
+
+
+class OutboxMessage(models.Model):
+    """One delivery to make, retried with backoff until it is acknowledged or given up."""
+
+    report = models.OneToOneField(OutgoingReport, on_delete=models.PROTECT, related_name="outbox")
+    state = models.CharField(max_length=16, choices=OUTBOX_STATES, default="pending")
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    receipt = models.JSONField(default=dict, blank=True, help_text="the receiver's answer")
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="outbox_due")]
+
+
+class ReceivedReport(ScopedRecord):
+    """A report that arrived at this node's intake; `agency` is the receiving authority."""
+
+    sender = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    sender_report_id = models.CharField(max_length=100)
+    token = models.ForeignKey(ApiToken, on_delete=models.SET_NULL, null=True, related_name="+")
+    schema_version = models.CharField(max_length=8)
+    payload = models.JSONField()
+    payload_sha256 = models.CharField(max_length=64)
+    receipt_id = models.CharField(max_length=32, unique=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    synthetic = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sender", "sender_report_id"], name="received_report_unique_per_sender"
+            )
+        ]
