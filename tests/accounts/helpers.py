@@ -17,7 +17,7 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from haven.accounts.models import Agency, Team, User
+from haven.accounts.models import Agency, ApiToken, Team, User
 from haven.accounts.roles import Role
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "make_device",
     "make_user",
     "signed_in_client",
+    "token_client",
 ]
 
 DEFAULT_AGENCY = "Test agency"
@@ -109,3 +110,9 @@ def signed_in_client(client: Client, user: User) -> Client:
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()
     return client
+
+
+def token_client(agency: Agency, scopes: list[str], name: str = "test client") -> Client:
+    """A test client that sends a real bearer token of `agency` with these scopes."""
+    _, text = ApiToken.issue(name, scopes, agency)
+    return Client(HTTP_AUTHORIZATION=f"Bearer {text}")

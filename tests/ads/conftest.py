@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from tests.accounts.helpers import make_agency
+from tests.accounts.helpers import make_agency, token_client
 from tests.banks.helpers import principal_of_role
 
-from haven.accounts.models import Agency, ApiToken
+from haven.accounts.models import Agency
 from haven.accounts.permissions import Principal, system_principal
 from haven.accounts.roles import Role
 from haven.ads import services
@@ -76,7 +76,6 @@ def api(agency: Agency) -> Callable[..., Client]:
     """`api(scopes=...)`: a test client that sends a real bearer token of `agency`."""
 
     def make(scopes: list[str] | None = None) -> Client:
-        _, text = ApiToken.issue("test client", scopes or ["text:scan"], agency)
-        return Client(HTTP_AUTHORIZATION=f"Bearer {text}")
+        return token_client(agency, scopes or ["text:scan"])
 
     return make

@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from django.test import Client
-from tests.accounts.helpers import make_agency
+from tests.accounts.helpers import make_agency, token_client
 from tests.banks.helpers import principal_of_role
 
-from haven.accounts.models import Agency, ApiToken
+from haven.accounts.models import Agency
 from haven.accounts.permissions import Principal
 from haven.accounts.roles import Role
 from haven.banks.matcher import reset_matcher
@@ -62,7 +62,6 @@ def api(agency: Agency) -> Callable[..., Client]:
     """`api(scopes=...)`: a test client that sends a real bearer token of `agency`."""
 
     def make(scopes: list[str] | None = None, of: Agency | None = None) -> Client:
-        _, text = ApiToken.issue("test client", scopes or ALL_SCOPES, of or agency)
-        return Client(HTTP_AUTHORIZATION=f"Bearer {text}")
+        return token_client(of or agency, scopes or ALL_SCOPES)
 
     return make

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 from django.test import Client
-from tests.accounts.helpers import make_agency
+from tests.accounts.helpers import make_agency, token_client
 
-from haven.accounts.models import Agency, ApiToken
+from haven.accounts.models import Agency
 
 
 @pytest.fixture
@@ -21,7 +21,6 @@ def intake(sender: Agency) -> Callable[..., Client]:
     """`intake(scopes=..., of=...)`: a client with a token the authority issued a sender."""
 
     def make(scopes: list[str] | None = None, of: Agency | None = None) -> Client:
-        _, text = ApiToken.issue("sender", scopes or ["reports:submit"], of or sender)
-        return Client(HTTP_AUTHORIZATION=f"Bearer {text}")
+        return token_client(of or sender, scopes or ["reports:submit"], "sender")
 
     return make
