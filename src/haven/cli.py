@@ -28,6 +28,7 @@ PLATFORM_COMMANDS: dict[str, str] = {
     "bank": "list banks; import and export hash lists",
     "text": "ingest ads from JSON Lines or CSV; link them into clusters",
     "reports": "add report destinations, queue reports, deliver the outbox",
+    "evidence": "list and purge preserved evidence; export and unpack packages",
     "demo": "set up demo users and benign banks (used by make demo)",
 }
 

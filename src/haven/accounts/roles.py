@@ -71,6 +71,12 @@ PERMISSIONS: dict[str, str] = {
     "ads:ingest": "ingest ads from a file and relink the clusters",
     "reports:submit": "send reports to this node's intake (a provider's machine client)",
     "reports:send": "send reports from this node to an authority; manage report destinations",
+    "evidence:read": "list preserved evidence and its chain of custody (never the content)",
+    "evidence:preserve": "preserve content in the evidence vault",
+    "evidence:view": "open preserved content, saying why (recorded in its custody log)",
+    "evidence:hold": "place a law-enforcement hold that extends an item's retention",
+    "evidence:export": "export an encrypted evidence package for law enforcement",
+    "evidence:purge": "destroy evidence whose retention has ended",
 }
 
 _ANALYST = {"dashboard", "hash", "match", "media:reveal", "banks:read", "index:read"}

@@ -133,6 +133,12 @@ SETTINGS: tuple[Setting, ...] = (
         "the agency that receives reports at this node's intake (empty: the node's name)",
     ),
     Setting(
+        "HAVEN_EVIDENCE_RETENTION_DAYS",
+        "evidence_retention_days",
+        "365",
+        "days preserved evidence is kept after it is reported (or preserved, if never reported)",
+    ),
+    Setting(
         "HAVEN_AUDIT_CHECKPOINT_EVERY",
         "audit_checkpoint_every",
         "100",
@@ -251,6 +257,7 @@ class HavenConfig:
     audit_checkpoint_every: int
     phone_region: str
     intake_agency: str
+    evidence_retention_days: int
 
     @property
     def secret_key_file(self) -> Path:
@@ -331,6 +338,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> HavenConfig:
         ),
         phone_region=_region("HAVEN_PHONE_REGION", raw("HAVEN_PHONE_REGION")),
         intake_agency=raw("HAVEN_INTAKE_AGENCY").strip()[:200],
+        evidence_retention_days=_integer(
+            "HAVEN_EVIDENCE_RETENTION_DAYS", raw("HAVEN_EVIDENCE_RETENTION_DAYS"), 1
+        ),
     )
 
 

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "haven.exchange",
     "haven.ads",
     "haven.reports",
+    "haven.evidence",
 ]
 
 MIDDLEWARE = [
