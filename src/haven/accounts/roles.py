@@ -66,6 +66,7 @@ PERMISSIONS: dict[str, str] = {
     "users:manage": "create, change and deactivate users",
     "tokens:manage": "create and revoke API tokens",
     "node:manage": "see the node's keys and pin other nodes' keys",
+    "scan": "scan uploads against the banks for a decision (their hashes are kept)",
     "text:scan": "scan texts for contacts and trafficking indicators (nothing is stored)",
     "ads:read": "see ingested ads, their signals and the clusters that link them (audited)",
     "ads:ingest": "ingest ads from a file and relink the clusters",
@@ -146,6 +147,7 @@ TOKEN_SCOPES: dict[str, str] = {
         "index:read",
         "text:scan",
         "reports:submit",
+        "scan",
     )
 }
 DEFAULT_TOKEN_SCOPES = ("hash", "match")

@@ -96,11 +96,13 @@ def match_upload(record: dict[str, Any], bank_ids: Sequence[int]) -> list[MatchR
     engine = matcher()
     rows = Rows()
     for signal in ("md5", "sha256"):
+        if not record.get(signal):  # precomputed hashes may come without the file's digests
+            continue
         for result in engine.match(
             [bytes.fromhex(record[signal])], signal_type=signal, bank_ids=bank_ids
         ):
             rows.absorb(result, SIGNAL_LABELS[signal])
-    if record["type"] == "image" and record.get("matchable", True):
+    if record["type"] == "image" and record.get("matchable", True) and record.get("pdq"):
         lookups = image_lookups(record)
         results = engine.match(
             [PDQ.parse(h) for _, h in lookups], signal_type="pdq", bank_ids=bank_ids

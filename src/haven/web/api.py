@@ -48,11 +48,13 @@ install_error_handlers(api)
 def _add_routers() -> None:
     from haven.ads.api import router as text_router
     from haven.banks.api import router as banks_router
+    from haven.detection.api import router as detection_router
     from haven.reports.intake import router as intake_router
 
     api.add_router("/v1/", banks_router)
     api.add_router("/v1/", text_router)
     api.add_router("/v1/", intake_router)
+    api.add_router("/v1/", detection_router)
 
 
 _add_routers()

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "haven.ads",
     "haven.reports",
     "haven.evidence",
+    "haven.detection",
 ]
 
 MIDDLEWARE = [

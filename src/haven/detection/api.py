@@ -1,0 +1,219 @@
+"""`POST /api/v1/scan` and `/api/v1/scan/batch`: a provider's uploads, answered at once.
+
+A scan is a file (multipart: `file`, and `content` holding the metadata as JSON) or its
+precomputed hashes (JSON: `content` and `hashes`). The batch form takes up to 100 hashed
+items, for backfills. Every answer carries the decision and every match; a content id seen
+before gets the stored answer (`duplicate: true`) without a new lookup.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Router, Schema
+from pydantic import ValidationError as PydanticValidationError
+
+from haven.accounts.permissions import Principal, check, principal_of
+from haven.banks.api import HashParseError, parse_hashes
+from haven.detection.services import ContentInfo, ScanConflict, scan
+from haven.scan.batch import ScanOptions, hash_file
+from haven.web.errors import ApiError, ErrorResponse
+
+__all__ = ["MAX_BATCH", "router"]
+
+router = Router(tags=["detection"])
+
+MAX_BATCH = 100
+MAX_FRAMES = 20_000
+_E = ErrorResponse
+Surface = Literal["public_post", "private_message", "profile", "ad", "comment", "other"]
+
+
+class ContentIn(Schema):
+    content_id: str = Field(min_length=1, max_length=200, description="your id for the content")
+    surface: Surface = "other"
+    uploader_account: str = Field("", max_length=200)
+    uploader_name: str = Field("", max_length=200)
+    ip: str | None = Field(None, max_length=45, description="the uploader's IP address")
+    uploaded_at: datetime | None = None
+    url: str = Field("", max_length=2083)
+
+
+class HashesIn(Schema):
+    pdq: str | None = Field(None, description="the image's PDQ hash, 64 hex digits")
+    pdq_variants: list[str] = Field(
+        default_factory=list, max_length=7, description="its other rotations and flips"
+    )
+    md5: str | None = None
+    sha256: str | None = None
+    frames: list[tuple[str, int]] = Field(
+        default_factory=list, description="a video's frames as [pdq hex, quality] pairs"
+    )
+
+
+class ScanIn(Schema):
+    content: ContentIn
+    hashes: HashesIn
+
+
+class BatchIn(Schema):
+    items: list[ScanIn] = Field(description=f"1 to {MAX_BATCH} hashed items")
+
+
+def _info(content: ContentIn, where: str) -> ContentInfo:
+    ip = content.ip
+    if ip:
+        try:
+            ip = str(ipaddress.ip_address(ip))
+        except ValueError:
+            raise _invalid(f"{where}.ip", "is not an IP address") from None
+    return ContentInfo(
+        content.content_id,
+        content.surface,
+        content.uploader_account,
+        content.uploader_name,
+        ip or None,
+        content.uploaded_at,
+        content.url,
+    )
+
+
+def _invalid(field: str, problem: str) -> ApiError:
+    return ApiError(
+        400, "invalid_request", f"{field}: {problem}", [{"field": field, "problem": problem}]
+    )
+
+
+def _one(value: str, signal: str, where: str) -> str:
+    try:
+        return parse_hashes([value], signal)[0].hex()
+    except HashParseError as exc:
+        raise HashParseError(where, exc.problem) from None
+
+
+def _record(hashes: HashesIn, where: str) -> dict[str, Any]:
+    """A hash record like `haven hash` writes, from precomputed hashes (checked strictly)."""
+    try:
+        record: dict[str, Any] = {"type": "video" if hashes.frames else "image"}
+        for signal in ("md5", "sha256"):
+            value = getattr(hashes, signal)
+            if value is not None:
+                record[signal] = _one(value, signal, f"{where}.{signal}")
+        if hashes.pdq is not None:
+            record["pdq"] = _one(hashes.pdq, "pdq", f"{where}.pdq")
+            variants = parse_hashes(hashes.pdq_variants, "pdq", f"{where}.pdq_variants")
+            record["dihedral"] = [record["pdq"], *(v.hex() for v in variants)]
+        elif hashes.pdq_variants:
+            raise HashParseError(f"{where}.pdq_variants", "give pdq as well")
+        if hashes.frames:
+            if len(hashes.frames) > MAX_FRAMES:
+                raise HashParseError(f"{where}.frames", f"at most {MAX_FRAMES:,} frames")
+            frames = []
+            for k, (pdq, quality) in enumerate(hashes.frames):
+                if not 0 <= quality <= 100:
+                    raise HashParseError(f"{where}.frames[{k}]", "quality must be 0..100")
+                frames.append([k, quality, _one(pdq, "pdq", f"{where}.frames[{k}]"), 0.0])
+            record["frames"] = frames
+    except HashParseError as exc:
+        raise ApiError(
+            400, "malformed_hash", str(exc), [{"field": exc.where, "problem": exc.problem}]
+        ) from None
+    if len(record) == 1:
+        raise _invalid(f"{where}", "give at least one of pdq, md5, sha256 or frames")
+    return record
+
+
+def _answer(principal: Principal, info: ContentInfo, record: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return scan(principal, info, record).as_json()
+    except ScanConflict as exc:
+        raise ApiError(409, "content_id_reused", str(exc)) from None
+
+
+def _from_upload(request: HttpRequest, principal: Principal) -> HttpResponse:
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise _invalid("file", "send the file in the multipart field `file`")
+    try:
+        content = ContentIn.model_validate(json.loads(request.POST.get("content") or "{}"))
+    except (ValueError, PydanticValidationError) as exc:
+        raise _invalid("content", f"must be JSON with at least content_id ({exc})"[:300]) from None
+    suffix = Path(str(upload.name or "")).suffix[:9]
+    folder = Path(settings.HAVEN.media_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    descriptor, name = tempfile.mkstemp(suffix=suffix if suffix.isascii() else "", dir=folder)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            for chunk in upload.chunks():
+                handle.write(chunk)
+        record = hash_file(name, ScanOptions(dihedral=True))
+    finally:
+        os.unlink(name)
+    if "error" in record:
+        raise ApiError(
+            400,
+            "bad_media",
+            f"file: {record['error']}",
+            [{"field": "file", "problem": record["error"]}],
+        )
+    body = _answer(principal, _info(content, "content"), record)
+    return HttpResponse(json.dumps(body), content_type="application/json")
+
+
+@router.post(
+    "/scan",
+    response={200: dict[str, Any], 400: _E, 401: _E, 403: _E, 409: _E, 413: _E},
+    summary="Scan one upload: decision and matches",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": ScanIn.model_json_schema()},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "content": {"type": "string", "description": "ContentIn as JSON"},
+                        },
+                        "required": ["file", "content"],
+                    }
+                },
+            }
+        }
+    },
+)
+def scan_one(request: HttpRequest) -> HttpResponse:
+    principal = check(principal_of(request), "scan")
+    if request.content_type == "multipart/form-data":
+        return _from_upload(request, principal)
+    try:
+        payload = ScanIn.model_validate(json.loads(request.body or b"{}"))
+    except (ValueError, PydanticValidationError) as exc:
+        raise _invalid("body", str(exc).splitlines()[0][:300]) from None
+    body = _answer(principal, _info(payload.content, "content"), _record(payload.hashes, "hashes"))
+    return HttpResponse(json.dumps(body), content_type="application/json")
+
+
+@router.post(
+    "/scan/batch",
+    response={200: dict[str, Any], 400: _E, 401: _E, 403: _E, 409: _E},
+    summary="Scan up to 100 hashed uploads (backfills)",
+)
+def scan_batch(request: HttpRequest, payload: BatchIn) -> HttpResponse:
+    principal = check(principal_of(request), "scan")
+    if not payload.items or len(payload.items) > MAX_BATCH:
+        raise _invalid("items", f"give 1 to {MAX_BATCH} items, got {len(payload.items)}")
+    checked = [
+        (_info(item.content, f"items[{k}].content"), _record(item.hashes, f"items[{k}].hashes"))
+        for k, item in enumerate(payload.items)
+    ]
+    results = [_answer(principal, info, record) for info, record in checked]
+    return HttpResponse(json.dumps({"results": results}), content_type="application/json")

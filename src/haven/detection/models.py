@@ -1,0 +1,51 @@
+"""Scanned content: the hashes and metadata of each upload a provider scanned, and the answer.
+
+The bytes are never kept here (the evidence vault keeps what is held); the hashes are, so
+that retroactive matching can look past uploads up against entries added later.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from haven.accounts.models import ScopedRecord
+
+__all__ = ["DECISIONS", "SURFACES", "ScannedContent"]
+
+SURFACES = [
+    ("public_post", "a public post"),
+    ("private_message", "a private message"),
+    ("profile", "a profile picture or page"),
+    ("ad", "an ad"),
+    ("comment", "a comment"),
+    ("other", "somewhere else"),
+]
+DECISIONS = [
+    ("allow", "no match: publish"),
+    ("hold", "matched: hold for review"),
+]
+
+
+class ScannedContent(ScopedRecord):
+    content_id = models.CharField(max_length=200, help_text="the provider's id for the content")
+    media = models.CharField(max_length=8, help_text="image, video or hashes")
+    surface = models.CharField(max_length=20, choices=SURFACES, default="other")
+    uploader_account = models.CharField(max_length=200, blank=True)
+    uploader_name = models.CharField(max_length=200, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    uploaded_at = models.DateTimeField(null=True, blank=True)
+    url = models.CharField(max_length=2083, blank=True)
+    hashes = models.JSONField(help_text="pdq (and variants), md5, sha256, video frames")
+    decision = models.CharField(max_length=8, choices=DECISIONS)
+    matches = models.JSONField(default=list)
+    scanned_at = models.DateTimeField(default=timezone.now)
+    scanned_by = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-scanned_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "content_id"], name="scanned_content_id_unique_in_agency"
+            )
+        ]
