@@ -29,6 +29,7 @@ PLATFORM_COMMANDS: dict[str, str] = {
     "text": "ingest ads from JSON Lines or CSV; link them into clusters",
     "reports": "add report destinations, queue reports, deliver the outbox",
     "evidence": "list and purge preserved evidence; export and unpack packages",
+    "detection": "retroactive matching: hold past uploads that new bank entries match",
     "demo": "set up demo users and benign banks (used by make demo)",
 }
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from haven.accounts.models import ScopedRecord
 
-__all__ = ["DECISIONS", "SURFACES", "ScannedContent"]
+__all__ = ["DECISIONS", "SURFACES", "RetroCursor", "ScanHash", "ScannedContent"]
 
 SURFACES = [
     ("public_post", "a public post"),
@@ -49,3 +49,22 @@ class ScannedContent(ScopedRecord):
                 fields=["agency", "content_id"], name="scanned_content_id_unique_in_agency"
             )
         ]
+
+
+class ScanHash(models.Model):
+    """One hash of a scanned upload, indexed for retroactive matching."""
+
+    content = models.ForeignKey(ScannedContent, on_delete=models.CASCADE, related_name="hash_rows")
+    signal = models.CharField(max_length=8)
+    hash = models.BinaryField(max_length=32)
+
+    class Meta:
+        indexes = [models.Index(fields=["signal", "hash"], name="scanhash_value")]
+
+
+class RetroCursor(models.Model):
+    """How far retroactive matching has followed the banks: entry ids and change ids."""
+
+    entry_pk = models.BigIntegerField(default=0)
+    change_pk = models.BigIntegerField(default=0)
+    ran_at = models.DateTimeField(null=True, blank=True)

@@ -18,9 +18,9 @@ from django.db import IntegrityError, transaction
 from haven.accounts.permissions import Principal, check, visible
 from haven.banks.lookup import MatchRow, match_upload
 from haven.banks.models import Bank
-from haven.detection.models import ScannedContent
+from haven.detection.models import ScanHash, ScannedContent
 
-__all__ = ["ContentInfo", "ScanConflict", "ScanOutcome", "scan"]
+__all__ = ["ContentInfo", "ScanConflict", "ScanOutcome", "hash_values", "scan"]
 
 
 class ScanConflict(ValueError):
@@ -78,6 +78,20 @@ def _hashes_of(record: dict[str, Any]) -> dict[str, Any]:
     return hashes
 
 
+def hash_values(hashes: dict[str, Any]) -> set[tuple[str, bytes]]:
+    """Every (signal, 32- or 16-byte hash) a stored upload can be found by later."""
+    found: set[tuple[str, bytes]] = set()
+    for signal in ("md5", "sha256"):
+        if hashes.get(signal):
+            found.add((signal, bytes.fromhex(hashes[signal])))
+    pdqs = [hashes.get("pdq"), hashes.get("unletterboxed_pdq")]
+    for key in ("dihedral", "unletterboxed_variants", "unletterboxed_dihedral"):
+        pdqs += hashes.get(key, [])
+    pdqs += [frame[2] for frame in hashes.get("frames", [])]
+    found.update(("pdq", bytes.fromhex(h)) for h in pdqs if h)
+    return found
+
+
 def scan(principal: Principal, info: ContentInfo, record: dict[str, Any]) -> ScanOutcome:
     """Match one upload's hash record and keep it; the stored answer for a repeated id."""
     check(principal, "scan")
@@ -111,6 +125,10 @@ def scan(principal: Principal, info: ContentInfo, record: dict[str, Any]) -> Sca
                 decision=decision,
                 matches=[_row_json(r) for r in rows],
                 scanned_by=principal.actor,
+            )
+            ScanHash.objects.bulk_create(
+                ScanHash(content=content, signal=signal, hash=value)
+                for signal, value in sorted(hash_values(hashes))
             )
     except IntegrityError:  # the same content scanned twice at once: the first one stands
         content = ScannedContent.objects.get(

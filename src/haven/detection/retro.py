@@ -1,0 +1,172 @@
+"""Retroactive matching: a bank entry added later holds the past uploads it matches, and a
+disabled entry lifts the holds it alone caused.
+
+It follows the banks like the matchers do: new entries by id, enabled/disabled entries by
+the change log, from a cursor kept in the database, so each run does only what is new and
+a crash repeats at most one run. Past uploads' PDQ hashes (with their rotations, flips and
+video frames) are put in an exact multi-index hash for the run; MD5 and SHA-256 are looked
+up by value. An upload is only ever matched against its own agency's banks.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.db import transaction
+from django.utils import timezone
+
+from haven.audit.services import record
+from haven.banks.models import BankChange, BankEntry
+from haven.detection.models import RetroCursor, ScanHash, ScannedContent
+from haven.index.mih import MultiIndexHash
+
+__all__ = ["BATCH", "RetroRun", "follow"]
+
+BATCH = 5000
+
+
+@dataclass
+class RetroRun:
+    entries: int = 0
+    held: list[int] = field(default_factory=list)
+    lifted: list[int] = field(default_factory=list)
+
+
+def _match_row(entry: BankEntry, distance: int) -> dict[str, object]:
+    return {
+        "bank_id": entry.bank_id,
+        "bank": entry.bank.name,
+        "entry_id": entry.pk,
+        "external_id": entry.external_id,
+        "signal_type": entry.signal_type,
+        "classification": entry.classification,
+        "via": "retroactive",
+        "distance": distance,
+        "status": "match",
+        "retroactive": True,
+    }
+
+
+def _hits(entries: list[BankEntry]) -> dict[int, list[tuple[BankEntry, int]]]:
+    """Past uploads (content pk) each new entry matches, with the distance."""
+    found: dict[int, list[tuple[BankEntry, int]]] = defaultdict(list)
+    exact = [e for e in entries if e.signal_type in ("md5", "sha256")]
+    for entry in exact:
+        rows = ScanHash.objects.filter(
+            signal=entry.signal_type,
+            hash=bytes(entry.hash),
+            content__agency_id=entry.bank.agency_id,
+        ).values_list("content_id", flat=True)
+        for content_pk in set(rows):
+            found[content_pk].append((entry, 0))
+    pdq = [e for e in entries if e.signal_type == "pdq"]
+    if pdq:
+        agencies = {e.bank.agency_id for e in pdq}
+        stored = list(
+            ScanHash.objects.filter(signal="pdq", content__agency_id__in=agencies).values_list(
+                "content_id", "hash", "content__agency_id"
+            )
+        )
+        if stored:
+            index = MultiIndexHash(
+                np.frombuffer(b"".join(bytes(h) for _, h, _ in stored), np.uint8).reshape(-1, 32)
+            )
+            radius = max(e.bank.threshold for e in pdq)
+            matches = index.search([bytes(e.hash) for e in pdq], radius=radius)
+            for k, entry in enumerate(pdq):
+                for slot, distance in matches.for_query(k):
+                    content_pk, _, agency = stored[slot]
+                    if agency == entry.bank.agency_id and distance <= entry.bank.threshold:
+                        found[content_pk].append((entry, distance))
+    return found
+
+
+def _hold(content_pk: int, hits: list[tuple[BankEntry, int]], run: RetroRun) -> None:
+    with transaction.atomic():
+        content = ScannedContent.objects.select_for_update().get(pk=content_pk)
+        if any(m.get("status") == "allow-list" for m in content.matches):
+            return  # an allow-list let this upload through; a new entry does not overrule it
+        known = {m["entry_id"] for m in content.matches}
+        best: dict[int, tuple[BankEntry, int]] = {}
+        for entry, distance in hits:
+            if entry.pk not in best or distance < best[entry.pk][1]:
+                best[entry.pk] = (entry, distance)
+        new = [_match_row(e, d) for e, d in best.values() if e.pk not in known]
+        if not new:
+            return
+        was = content.decision
+        content.matches = [*content.matches, *new]
+        content.decision = "hold"
+        content.save(update_fields=["matches", "decision"])
+        if was != "hold":
+            run.held.append(content.pk)
+            record(
+                "detection.retroactive_hold",
+                actor="system:retro",
+                target_type="scanned_content",
+                target_id=content.pk,
+                detail={"entries": [m["entry_id"] for m in new]},
+            )
+
+
+def _lift(entry: BankEntry, run: RetroRun) -> None:
+    """Drop a disabled entry's matches; an upload it alone held goes back to allow."""
+    entry_pk = entry.pk
+    holding = ScannedContent.objects.filter(decision="hold", agency_id=entry.bank.agency_id)
+    for content in holding.iterator(chunk_size=1000):
+        if not any(m["entry_id"] == entry_pk for m in content.matches):
+            continue
+        with transaction.atomic():
+            rest = [m for m in content.matches if m["entry_id"] != entry_pk]
+            content.matches = rest
+            if not any(m.get("status") == "match" for m in rest):
+                content.decision = "allow"
+                run.lifted.append(content.pk)
+                record(
+                    "detection.hold_lifted",
+                    actor="system:retro",
+                    target_type="scanned_content",
+                    target_id=content.pk,
+                    detail={"entry": entry_pk},
+                )
+            content.save(update_fields=["matches", "decision"])
+
+
+def follow() -> RetroRun:
+    """Apply every bank entry added, enabled or disabled since the last run."""
+    run = RetroRun()
+    cursor, _ = RetroCursor.objects.get_or_create(pk=1)
+    while True:
+        batch = list(
+            BankEntry.objects.filter(pk__gt=cursor.entry_pk)
+            .select_related("bank")
+            .order_by("pk")[:BATCH]
+        )
+        if not batch:
+            break
+        live = [e for e in batch if e.enabled and e.bank.enabled and not e.bank.is_allow_list]
+        for content_pk, hits in _hits(live).items():
+            _hold(content_pk, hits, run)
+        run.entries += len(batch)
+        cursor.entry_pk = batch[-1].pk
+        cursor.save(update_fields=["entry_pk"])
+    changes = BankChange.objects.filter(pk__gt=cursor.change_pk, kind="entry").select_related(
+        "entry", "entry__bank"
+    )
+    last = cursor.change_pk
+    for change in changes.order_by("pk"):
+        last = change.pk
+        entry = change.entry
+        if entry is None:
+            continue
+        if entry.enabled and entry.bank.enabled and not entry.bank.is_allow_list:
+            for content_pk, hits in _hits([entry]).items():
+                _hold(content_pk, hits, run)
+        else:
+            _lift(entry, run)
+    cursor.change_pk = last
+    cursor.ran_at = timezone.now()
+    cursor.save(update_fields=["change_pk", "ran_at"])
+    return run
