@@ -10,8 +10,6 @@ exactly one received report, with the receipt the sender finally records.
 from __future__ import annotations
 
 import json
-import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -21,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.nodes import free_port, haven, node_env, python
 from tests.reports.reports_helpers import report_doc
 
 pytestmark = pytest.mark.slow
@@ -42,40 +41,10 @@ print(run.delivered, run.retried, run.failed, *run.errors)
 """
 
 
-def _env(folder: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HAVEN_") and k != "CI"}
-    env.update(
-        {
-            "HAVEN_DATA_DIR": str(folder),
-            "HAVEN_SECURE_COOKIES": "false",
-            "DJANGO_SETTINGS_MODULE": "haven.web.settings",
-        }
-    )
-    return env
-
-
-def haven(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "haven.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
-
-
 def deliver(
     env: dict[str, str], point: str = "", later: bool = False
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", DRIVER, point or "-", "later" if later else "now"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return python(env, DRIVER, point or "-", "later" if later else "now")
 
 
 def received(folder: Path, report_id: str) -> list[str]:
@@ -97,7 +66,7 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, 
     """(the provider node's environment, the authority node's folder), authority serving."""
     authority = tmp_path_factory.mktemp("authority")
     provider = tmp_path_factory.mktemp("provider")
-    authority_env, provider_env = _env(authority), _env(provider)
+    authority_env, provider_env = node_env(authority), node_env(provider)
     haven(authority_env, "migrate")
     haven(provider_env, "migrate")
     token = haven(
@@ -110,9 +79,7 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, 
         "--agency",
         "Example Ads (synthetic provider)",
     ).strip()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen(
         [
             sys.executable,
@@ -188,9 +155,7 @@ def test_an_unreachable_authority_is_retried_not_lost(
     nodes: tuple[dict[str, str], Path], tmp_path: Path
 ) -> None:
     provider_env, authority = nodes
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        closed = probe.getsockname()[1]
+    closed = free_port()  # a port nothing listens on
     token_file = tmp_path / "token"
     token_file.write_text("hvn_0000000000000000_unused")
     haven(

@@ -137,8 +137,8 @@ def test_two_workers_never_send_the_same_message_at_once(
     _queue(principal, destination)
     stale = OutboxMessage.objects.get()
     now = timezone.now()
-    assert outbox._claim(stale, now) is True
-    assert outbox._claim(stale, now) is False  # the second worker read the same row
+    assert outbox.claim(stale, now) is True
+    assert outbox.claim(stale, now) is False  # the second worker read the same row
 
 
 def test_queueing_needs_the_permission_and_a_new_report_id(

@@ -67,6 +67,7 @@ PERMISSIONS: dict[str, str] = {
     "tokens:manage": "create and revoke API tokens",
     "node:manage": "see the node's keys and pin other nodes' keys",
     "scan": "scan uploads against the banks for a decision (their hashes are kept)",
+    "detection:manage": "set the removal webhook; ask the provider to remove content",
     "text:scan": "scan texts for contacts and trafficking indicators (nothing is stored)",
     "ads:read": "see ingested ads, their signals and the clusters that link them (audited)",
     "ads:ingest": "ingest ads from a file and relink the clusters",

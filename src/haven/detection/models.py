@@ -11,7 +11,15 @@ from django.utils import timezone
 
 from haven.accounts.models import ScopedRecord
 
-__all__ = ["DECISIONS", "SURFACES", "RetroCursor", "ScanHash", "ScannedContent"]
+__all__ = [
+    "DECISIONS",
+    "SURFACES",
+    "HookDelivery",
+    "RemovalHook",
+    "RetroCursor",
+    "ScanHash",
+    "ScannedContent",
+]
 
 SURFACES = [
     ("public_post", "a public post"),
@@ -68,3 +76,30 @@ class RetroCursor(models.Model):
     entry_pk = models.BigIntegerField(default=0)
     change_pk = models.BigIntegerField(default=0)
     ran_at = models.DateTimeField(null=True, blank=True)
+
+
+class RemovalHook(ScopedRecord):
+    """The provider's endpoint that takes content down; calls are signed with HMAC-SHA256."""
+
+    url = models.CharField(max_length=2000)
+    secret_encrypted = models.BinaryField(help_text="the signing secret, wrapped by the master key")
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class HookDelivery(models.Model):
+    """One removal request to deliver, retried with backoff like the report outbox."""
+
+    hook = models.ForeignKey(RemovalHook, on_delete=models.PROTECT, related_name="deliveries")
+    content = models.ForeignKey(ScannedContent, on_delete=models.PROTECT, related_name="+")
+    delivery_id = models.CharField(max_length=32, unique=True, help_text="receivers dedup on it")
+    body = models.JSONField()
+    state = models.CharField(max_length=16, default="pending")
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="hookdelivery_due")]

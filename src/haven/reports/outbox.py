@@ -38,6 +38,7 @@ __all__ = [
     "DeliveryError",
     "DeliveryRun",
     "backoff",
+    "claim",
     "deliver_due",
     "destination_token",
     "send_report",
@@ -112,15 +113,25 @@ def send_report(destination: Destination, payload: dict[str, Any]) -> dict[str, 
     return answer
 
 
-def _claim(message: OutboxMessage, now: datetime) -> bool:
-    """Count the attempt and push the next one out, only if nobody else did first."""
-    claimed = OutboxMessage.objects.filter(
-        pk=message.pk,
-        state="pending",
-        attempts=message.attempts,
-        next_attempt_at=message.next_attempt_at,
-    ).update(attempts=message.attempts + 1, next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS))
-    return claimed == 1
+def claim(message: Any, now: datetime) -> bool:
+    """Count the attempt and push the next one out, only if nobody else did first.
+
+    Works for any delivery row with `state`, `attempts` and `next_attempt_at` (the outbox's
+    messages, the removal webhooks' deliveries).
+    """
+    claimed: int = (
+        type(message)
+        ._default_manager.filter(
+            pk=message.pk,
+            state="pending",
+            attempts=message.attempts,
+            next_attempt_at=message.next_attempt_at,
+        )
+        .update(
+            attempts=message.attempts + 1, next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS)
+        )
+    )
+    return bool(claimed == 1)
 
 
 def deliver_due(
@@ -140,7 +151,7 @@ def deliver_due(
         .order_by("next_attempt_at", "pk")[:limit]
     )
     for message in list(due):
-        if not _claim(message, now):
+        if not claim(message, now):
             continue
         attempts = message.attempts + 1
         if checkpoint is not None:

@@ -1,19 +1,24 @@
-"""`haven detection rematch [--loop]`: retroactive matching, run by a scheduler.
+"""`haven detection rematch|hook|deliver-hooks`: retroactive matching and removal webhooks.
 
-Each run applies the bank entries added, enabled or disabled since the last one to every
-stored upload's hashes: new matches hold past uploads, disabled entries lift the holds they
-alone caused. The audit log names the actor `system:retro`.
+`rematch` and `deliver-hooks` are what a scheduler runs. Each `rematch` run applies the bank
+entries added, enabled or disabled since the last one to every stored upload's hashes: new
+matches hold past uploads, disabled entries lift the holds they alone caused (the audit log
+names the actor `system:retro`). `hook` sets an agency's removal webhook; `deliver-hooks`
+sends the pending removal requests, signed, with retries.
 """
 
 from __future__ import annotations
 
 import time
 from argparse import ArgumentParser
+from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from haven.accounts.management.commands._common import clear_errors
+from haven.accounts.management.commands._common import USAGE, agency_named, clear_errors
+from haven.accounts.permissions import system_principal
+from haven.detection import removal
 from haven.detection.retro import follow
 
 __all__ = ["Command"]
@@ -29,15 +34,47 @@ class Command(BaseCommand):
         rematch.add_argument(
             "--every", type=float, default=30.0, metavar="S", help="seconds between runs (30)"
         )
+        hook = actions.add_parser("hook", help="set the removal webhook of an agency")
+        hook.add_argument("url", metavar="URL")
+        hook.add_argument("--secret-file", type=Path, required=True, metavar="FILE")
+        hook.add_argument("--agency", metavar="AGENCY", help="whose hook (default: the node)")
+        deliver = actions.add_parser("deliver-hooks", help="send pending removal requests")
+        deliver.add_argument("--loop", action="store_true", help="keep delivering until stopped")
+        deliver.add_argument(
+            "--every", type=float, default=10.0, metavar="S", help="seconds between runs (10)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        with clear_errors("detection rematch"):
+        action = options["action"]
+        with clear_errors(f"detection {action}"):
+            if action == "hook":
+                self._hook(options)
+                return
             while True:
-                run = follow()
-                self.stdout.write(
-                    f"{run.entries} new entries; held {len(run.held)} past upload(s), "
-                    f"lifted {len(run.lifted)} hold(s)"
-                )
+                if action == "rematch":
+                    run = follow()
+                    self.stdout.write(
+                        f"{run.entries} new entries; held {len(run.held)} past upload(s), "
+                        f"lifted {len(run.lifted)} hold(s)"
+                    )
+                else:
+                    sent = removal.deliver_hooks()
+                    self.stdout.write(
+                        f"delivered {sent.delivered}, to retry {sent.retried}, "
+                        f"given up {sent.failed}"
+                    )
                 if not options["loop"]:
                     return
                 time.sleep(max(1.0, float(options["every"])))
+
+    def _hook(self, options: dict[str, Any]) -> None:
+        try:
+            secret = options["secret_file"].read_text().strip()
+        except OSError as exc:
+            raise CommandError(f"cannot read the secret file: {exc}", returncode=USAGE) from None
+        agency = agency_named(options.get("agency"))
+        try:
+            found = removal.add_hook(system_principal(agency.pk), options["url"], secret)
+        except ValueError as exc:
+            raise CommandError(str(exc), returncode=USAGE) from None
+        self.stdout.write(f"removal hook {found.pk} set for {agency.name}")

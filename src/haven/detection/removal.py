@@ -1,0 +1,188 @@
+"""Removal requests to the provider's webhook: signed, durable, delivered exactly once.
+
+A removal is recorded with its delivery in one transaction, then sent by `deliver_hooks`
+with the outbox's discipline (`haven.reports.outbox`): each attempt claimed and counted
+first, backoff on failure, given up loudly. Every call carries `Haven-Delivery-Id` (the
+same on every retry, so the provider acts once however often it is called) and
+`Haven-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">` under the hook's
+secret, so the provider can check the call came from its Haven node and is fresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from haven.accounts.permissions import Principal, check
+from haven.audit.services import record
+from haven.detection.models import HookDelivery, RemovalHook, ScannedContent
+from haven.reports.outbox import MAX_ATTEMPTS, DeliveryError, DeliveryRun, backoff, claim
+from haven.web.node import keyring
+
+__all__ = [
+    "SIGNATURE_TOLERANCE_SECONDS",
+    "add_hook",
+    "deliver_hooks",
+    "request_removal",
+    "sign",
+    "verify_signature",
+]
+
+SIGNATURE_TOLERANCE_SECONDS = 300
+TIMEOUT_SECONDS = 20.0
+_AD = b"haven.detection.hook.secret"
+
+Checkpoint = Callable[[str], None]
+
+
+def sign(secret: bytes, body: bytes, at: int | None = None) -> str:
+    stamp = int(time.time()) if at is None else at
+    digest = hmac.new(secret, f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={stamp},v1={digest}"
+
+
+def verify_signature(secret: bytes, body: bytes, header: str, *, now: int | None = None) -> bool:
+    """What a provider runs on its side: a fresh timestamp and a matching HMAC."""
+    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    try:
+        stamp = int(parts.get("t", ""))
+    except ValueError:
+        return False
+    current = int(time.time()) if now is None else now
+    if abs(current - stamp) > SIGNATURE_TOLERANCE_SECONDS:
+        return False
+    expected = sign(secret, body, stamp).split("v1=", 1)[1]
+    return hmac.compare_digest(expected, parts.get("v1", ""))
+
+
+def add_hook(principal: Principal, url: str, secret: str) -> RemovalHook:
+    check(principal, "detection:manage")
+    if not url.startswith(("https://", "http://")) or len(secret) < 16:
+        raise ValueError("a hook needs an http(s) URL and a secret of 16 characters or more")
+    hook = RemovalHook.objects.create(
+        agency_id=principal.agency_id,
+        url=url,
+        secret_encrypted=keyring().encrypt(secret.encode(), _AD),
+    )
+    record("detection.hook.add", principal=principal, target_type="hook", target_id=hook.pk)
+    return hook
+
+
+def request_removal(principal: Principal, content: ScannedContent, reason: str) -> HookDelivery:
+    """Ask the provider to take `content` down: durable before this returns."""
+    check(principal, "detection:manage")
+    hook = RemovalHook.objects.filter(agency_id=content.agency_id, enabled=True).first()
+    if hook is None:
+        raise ValueError("this agency has no removal hook; add one first")
+    delivery_id = secrets.token_hex(16)
+    body = {
+        "event": "remove",
+        "delivery_id": delivery_id,
+        "content_id": content.content_id,
+        "url": content.url,
+        "reason": reason[:500],
+        "matches": [
+            {k: m.get(k) for k in ("bank", "external_id", "classification", "signal_type")}
+            for m in content.matches
+            if m.get("status") == "match"
+        ],
+        "requested_at": timezone.now().isoformat(),
+    }
+    with transaction.atomic():
+        delivery = HookDelivery.objects.create(
+            hook=hook, content=content, delivery_id=delivery_id, body=body
+        )
+        record(
+            "detection.removal_requested",
+            principal=principal,
+            target_type="scanned_content",
+            target_id=content.pk,
+            detail={"delivery_id": delivery_id},
+        )
+    return delivery
+
+
+def _call(delivery: HookDelivery) -> None:
+    secret = keyring().decrypt(bytes(delivery.hook.secret_encrypted), _AD)
+    body = json.dumps(delivery.body, separators=(",", ":"), sort_keys=True).encode()
+    request = urllib.request.Request(
+        delivery.hook.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Haven-Delivery-Id": delivery.delivery_id,
+            "Haven-Signature": sign(secret, body),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+            response.read()
+    except urllib.error.HTTPError as error:
+        retry = error.code >= 500 or error.code in (408, 429)
+        raise DeliveryError(f"{delivery.hook.url} answered {error.code}", retry=retry) from None
+    except OSError as error:
+        raise DeliveryError(f"{delivery.hook.url}: {error}") from None
+
+
+def deliver_hooks(
+    *,
+    now: datetime | None = None,
+    limit: int = 100,
+    call: Callable[[HookDelivery], None] = _call,
+    checkpoint: Checkpoint | None = None,
+) -> DeliveryRun:
+    """Call the hook for every due delivery (up to `limit`)."""
+    run = DeliveryRun()
+    now = now or timezone.now()
+    due = (
+        HookDelivery.objects.filter(state="pending", next_attempt_at__lte=now)
+        .select_related("hook")
+        .order_by("next_attempt_at", "pk")[:limit]
+    )
+    for delivery in list(due):
+        if not claim(delivery, now):
+            continue
+        attempts = delivery.attempts + 1
+        if checkpoint is not None:
+            checkpoint("claimed")
+        try:
+            call(delivery)
+        except DeliveryError as error:
+            give_up = not error.retry or attempts >= MAX_ATTEMPTS
+            HookDelivery.objects.filter(pk=delivery.pk).update(
+                state="failed" if give_up else "pending",
+                last_error=str(error)[:2000],
+                next_attempt_at=now + timedelta(seconds=backoff(attempts)),
+            )
+            if give_up:
+                run.failed += 1
+                record(
+                    "detection.removal_failed",
+                    actor="system:hooks",
+                    target_type="scanned_content",
+                    target_id=delivery.content_id,
+                    outcome="failed",
+                    detail={"delivery_id": delivery.delivery_id, "attempts": attempts},
+                )
+            else:
+                run.retried += 1
+            run.errors.append(str(error)[:300])
+            continue
+        if checkpoint is not None:
+            checkpoint("sent")
+        HookDelivery.objects.filter(pk=delivery.pk).update(
+            state="delivered", delivered_at=timezone.now(), last_error=""
+        )
+        run.delivered += 1
+    return run
