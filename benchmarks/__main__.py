@@ -8,6 +8,7 @@ from benchmarks import (
     bench_api,
     bench_hashing,
     bench_index,
+    bench_intake,
     bench_robustness,
     bench_text_extraction,
     bench_text_linking,
@@ -21,6 +22,7 @@ def main() -> int:
         bench_hashing,
         bench_index,
         bench_api,
+        bench_intake,
         bench_text_extraction,
         bench_text_linking,
     ):
