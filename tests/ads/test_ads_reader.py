@@ -181,3 +181,11 @@ def test_the_format_is_guessed_from_the_name(name: str, fmt: str) -> None:
 def test_an_unknown_suffix_asks_for_the_format() -> None:
     with pytest.raises(ReadError, match="--format"):
         guess_format(Path("ads.txt"))
+
+
+def test_reading_csv_leaves_the_csv_modules_settings_alone() -> None:
+    import csv
+
+    before = csv.field_size_limit()
+    _read(b"id,text\na,b\n", "csv")
+    assert csv.field_size_limit() == before  # no process-wide state changed

@@ -200,7 +200,6 @@ def _csv(handle: IO[bytes], default_region: str, delimiter: str) -> Iterator[Out
 
 
 def _csv_rows(text: IO[str], default_region: str, delimiter: str) -> Iterator[Outcome]:
-    csv.field_size_limit(MAX_LINE_BYTES)
     reader = csv.DictReader(text, delimiter=delimiter)
     try:
         header = reader.fieldnames
