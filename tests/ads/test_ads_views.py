@@ -20,6 +20,7 @@ from tests.ads.conftest import corpus, jsonl
 from haven.accounts.models import Agency
 from haven.accounts.roles import Role
 from haven.ads import services
+from haven.ads.forms import PAGE_INGEST_BYTES
 from haven.ads.models import Ad, AdEntity, Cluster
 from haven.audit.models import AuditEntry
 
@@ -176,6 +177,7 @@ def test_an_analyst_ingests_a_file_from_the_page(agency: Agency) -> None:
         ("ads.txt", b"{}", {}, "--format"),
         ("ads.csv", b"name,body\nx,y\n", {}, "id and text"),
         ("ads.jsonl", b"{}", {"region": "XX"}, "ISO country code"),
+        ("big.jsonl", b" " * (PAGE_INGEST_BYTES + 1), {}, "haven text ingest"),
     ],
 )
 def test_a_bad_upload_is_a_400_form_that_changes_nothing(

@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
@@ -54,8 +55,6 @@ def _principal(request: HttpRequest) -> Principal:
 
 def _search_values(query: str) -> set[str]:
     """What a search box entry may be stored as: as typed, folded, or read as a phone."""
-    from django.conf import settings
-
     values = {query, query.casefold(), query.lstrip("@").casefold()}
     for entity in scan_text(query, lang=None, region=settings.HAVEN.phone_region).entities:
         values.add(entity["normalized"])
