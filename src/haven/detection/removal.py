@@ -18,7 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -26,7 +26,7 @@ from django.utils import timezone
 from haven.accounts.permissions import Principal, check
 from haven.audit.services import record
 from haven.detection.models import HookDelivery, RemovalHook, ScannedContent
-from haven.reports.outbox import MAX_ATTEMPTS, DeliveryError, DeliveryRun, backoff, claim
+from haven.reports.outbox import DeliveryError, DeliveryRun, attempt_each
 from haven.web.node import keyring
 
 __all__ = [
@@ -143,46 +143,33 @@ def deliver_hooks(
     checkpoint: Checkpoint | None = None,
 ) -> DeliveryRun:
     """Call the hook for every due delivery (up to `limit`)."""
-    run = DeliveryRun()
     now = now or timezone.now()
     due = (
         HookDelivery.objects.filter(state="pending", next_attempt_at__lte=now)
         .select_related("hook")
         .order_by("next_attempt_at", "pk")[:limit]
     )
-    for delivery in list(due):
-        if not claim(delivery, now):
-            continue
-        attempts = delivery.attempts + 1
-        if checkpoint is not None:
-            checkpoint("claimed")
-        try:
-            call(delivery)
-        except DeliveryError as error:
-            give_up = not error.retry or attempts >= MAX_ATTEMPTS
-            HookDelivery.objects.filter(pk=delivery.pk).update(
-                state="failed" if give_up else "pending",
-                last_error=str(error)[:2000],
-                next_attempt_at=now + timedelta(seconds=backoff(attempts)),
-            )
-            if give_up:
-                run.failed += 1
-                record(
-                    "detection.removal_failed",
-                    actor="system:hooks",
-                    target_type="scanned_content",
-                    target_id=delivery.content_id,
-                    outcome="failed",
-                    detail={"delivery_id": delivery.delivery_id, "attempts": attempts},
-                )
-            else:
-                run.retried += 1
-            run.errors.append(str(error)[:300])
-            continue
-        if checkpoint is not None:
-            checkpoint("sent")
+
+    def delivered(delivery: HookDelivery, _: object, attempts: int) -> None:
         HookDelivery.objects.filter(pk=delivery.pk).update(
             state="delivered", delivered_at=timezone.now(), last_error=""
         )
-        run.delivered += 1
-    return run
+
+    def given_up(delivery: HookDelivery, attempts: int) -> None:
+        record(
+            "detection.removal_failed",
+            actor="system:hooks",
+            target_type="scanned_content",
+            target_id=delivery.content_id,
+            outcome="failed",
+            detail={"delivery_id": delivery.delivery_id, "attempts": attempts},
+        )
+
+    return attempt_each(
+        list(due),
+        now=now,
+        send=call,
+        delivered=delivered,
+        given_up=given_up,
+        checkpoint=checkpoint,
+    )

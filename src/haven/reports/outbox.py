@@ -18,7 +18,7 @@ import json
 import random
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,6 +37,7 @@ __all__ = [
     "MAX_ATTEMPTS",
     "DeliveryError",
     "DeliveryRun",
+    "attempt_each",
     "backoff",
     "claim",
     "deliver_due",
@@ -134,48 +135,43 @@ def claim(message: Any, now: datetime) -> bool:
     return bool(claimed == 1)
 
 
-def deliver_due(
+def attempt_each(
+    rows: Sequence[Any],
     *,
-    now: datetime | None = None,
-    limit: int = 100,
-    sender: Sender = send_report,
+    now: datetime,
+    send: Callable[[Any], Any],
+    delivered: Callable[[Any, Any, int], None],
+    given_up: Callable[[Any, int], None],
     checkpoint: Checkpoint | None = None,
     rng: random.Random | None = None,
 ) -> DeliveryRun:
-    """Try every pending message whose time has come (up to `limit`)."""
+    """The delivery discipline every durable sender shares (reports, removal webhooks).
+
+    For each row: claim and count the attempt (`claim`), send, then in one transaction
+    either record the delivery (`delivered(row, answer, attempts)`, which marks the row) or
+    push the next attempt out with backoff, and on the last one mark the row failed and call
+    `given_up(row, attempts)` (which audits it). `checkpoint` names the points crash tests
+    kill the process at: "claimed" and "sent".
+    """
     run = DeliveryRun()
-    now = now or timezone.now()
-    due = (
-        OutboxMessage.objects.filter(state="pending", next_attempt_at__lte=now)
-        .select_related("report", "report__destination")
-        .order_by("next_attempt_at", "pk")[:limit]
-    )
-    for message in list(due):
-        if not claim(message, now):
+    for row in rows:
+        if not claim(row, now):
             continue
-        attempts = message.attempts + 1
+        attempts = row.attempts + 1
         if checkpoint is not None:
             checkpoint("claimed")
-        report = message.report
         try:
-            receipt = sender(report.destination, report.payload)
+            answer = send(row)
         except DeliveryError as error:
             give_up = not error.retry or attempts >= MAX_ATTEMPTS
             with transaction.atomic():
-                OutboxMessage.objects.filter(pk=message.pk).update(
+                type(row)._default_manager.filter(pk=row.pk).update(
                     state="failed" if give_up else "pending",
                     last_error=str(error)[:2000],
                     next_attempt_at=now + timedelta(seconds=backoff(attempts, rng)),
                 )
                 if give_up:
-                    record(
-                        "reports.delivery_failed",
-                        actor="system:outbox",
-                        target_type="outgoing_report",
-                        target_id=report.pk,
-                        outcome="failed",
-                        detail={"report_id": report.report_id, "attempts": attempts},
-                    )
+                    given_up(row, attempts)
             run.errors.append(str(error)[:300])
             if give_up:
                 run.failed += 1
@@ -185,19 +181,59 @@ def deliver_due(
         if checkpoint is not None:
             checkpoint("sent")
         with transaction.atomic():
-            OutboxMessage.objects.filter(pk=message.pk).update(
-                state="delivered", delivered_at=timezone.now(), receipt=receipt, last_error=""
-            )
-            record(
-                "reports.delivered",
-                actor="system:outbox",
-                target_type="outgoing_report",
-                target_id=report.pk,
-                detail={
-                    "report_id": report.report_id,
-                    "receipt_id": str(receipt.get("receipt_id", ""))[:64],
-                    "attempts": attempts,
-                },
-            )
+            delivered(row, answer, attempts)
         run.delivered += 1
     return run
+
+
+def deliver_due(
+    *,
+    now: datetime | None = None,
+    limit: int = 100,
+    sender: Sender = send_report,
+    checkpoint: Checkpoint | None = None,
+    rng: random.Random | None = None,
+) -> DeliveryRun:
+    """Try every pending message whose time has come (up to `limit`)."""
+    now = now or timezone.now()
+    due = (
+        OutboxMessage.objects.filter(state="pending", next_attempt_at__lte=now)
+        .select_related("report", "report__destination")
+        .order_by("next_attempt_at", "pk")[:limit]
+    )
+
+    def delivered(message: OutboxMessage, receipt: dict[str, Any], attempts: int) -> None:
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            state="delivered", delivered_at=timezone.now(), receipt=receipt, last_error=""
+        )
+        record(
+            "reports.delivered",
+            actor="system:outbox",
+            target_type="outgoing_report",
+            target_id=message.report.pk,
+            detail={
+                "report_id": message.report.report_id,
+                "receipt_id": str(receipt.get("receipt_id", ""))[:64],
+                "attempts": attempts,
+            },
+        )
+
+    def given_up(message: OutboxMessage, attempts: int) -> None:
+        record(
+            "reports.delivery_failed",
+            actor="system:outbox",
+            target_type="outgoing_report",
+            target_id=message.report.pk,
+            outcome="failed",
+            detail={"report_id": message.report.report_id, "attempts": attempts},
+        )
+
+    return attempt_each(
+        list(due),
+        now=now,
+        send=lambda message: sender(message.report.destination, message.report.payload),
+        delivered=delivered,
+        given_up=given_up,
+        checkpoint=checkpoint,
+        rng=rng,
+    )
