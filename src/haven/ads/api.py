@@ -76,12 +76,6 @@ class ScanOut(Schema):
     results: list[ScanResultOut]
 
 
-def _invalid(field: str, problem: str) -> ApiError:
-    return ApiError(
-        400, "invalid_request", f"{field}: {problem}", [{"field": field, "problem": problem}]
-    )
-
-
 @router.post(
     "/text/scan",
     response={200: ScanOut, 400: _E, 401: _E, 403: _E, 413: _E},
@@ -97,7 +91,7 @@ def scan(request: HttpRequest, payload: ScanIn) -> HttpResponse:
     check(principal_of(request), "text:scan")
     items = payload.items
     if not items:
-        raise _invalid("items", "give at least one item")
+        raise ApiError.field("items", "give at least one item")
     if len(items) > MAX_SCAN_ITEMS:
         raise ApiError(
             400,
@@ -114,25 +108,28 @@ def scan(request: HttpRequest, payload: ScanIn) -> HttpResponse:
     default_region = settings.HAVEN.phone_region
     seen: set[str] = set()
     checked: list[tuple[str | int, str, str | None, str]] = []
+    surrogate = "is not valid Unicode (it holds a lone surrogate)"
     for position, item in enumerate(items):
         where = f"items[{position}]"
         key = str(item.id)
         if not key.strip() or len(key) > 200:
-            raise _invalid(f"{where}.id", "must be 1 to 200 characters")
+            raise ApiError.field(f"{where}.id", "must be 1 to 200 characters")
         if not is_encodable(key):
-            raise _invalid(f"{where}.id", "is not valid Unicode (it holds a lone surrogate)")
+            raise ApiError.field(f"{where}.id", surrogate)
         if key in seen:
-            raise _invalid(f"{where}.id", f"repeats the id {key[:40]!r}")
+            raise ApiError.field(f"{where}.id", f"repeats the id {key[:40]!r}")
         seen.add(key)
         if len(item.text) > MAX_TEXT_CHARS:
-            raise _invalid(f"{where}.text", f"is longer than {MAX_TEXT_CHARS:,} characters")
+            raise ApiError.field(f"{where}.text", f"is longer than {MAX_TEXT_CHARS:,} characters")
         if not is_encodable(item.text):
-            raise _invalid(f"{where}.text", "is not valid Unicode (it holds a lone surrogate)")
+            raise ApiError.field(
+                f"{where}.text", "is not valid Unicode (it holds a lone surrogate)"
+            )
         try:
             lang = check_lang(item.lang, f"{where}.lang")
             region = check_region(item.region, f"{where}.region", default_region)
         except ScanInputError as exc:
-            raise _invalid(exc.field, exc.problem) from None
+            raise ApiError.field(exc.field, exc.problem) from None
         checked.append((item.id, item.text, lang, region))
     results: list[dict[str, Any]] = []
     for ident, text, lang, region in checked:

@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -33,9 +33,15 @@ from haven.ads.highlight import Mark, runs
 from haven.ads.models import Ad, AdEntity, Cluster, IngestRun
 from haven.ads.network import network_picture
 from haven.ads.reader import ReadError, guess_format, read_ads
-from haven.ads.scanning import scan_text
-from haven.ads.services import INDEXED_TYPES, ingest_ads, visible_ads, visible_clusters
+from haven.ads.services import (
+    INDEXED_TYPES,
+    ads_sharing,
+    ingest_ads,
+    visible_ads,
+    visible_clusters,
+)
 from haven.audit.services import record
+from haven.text.entities import extract_entities
 from haven.web.charts import Bar, bar_chart
 
 __all__ = ["ad_detail", "cluster_detail", "cluster_list", "ingest"]
@@ -56,15 +62,18 @@ def _principal(request: HttpRequest) -> Principal:
 def _search_values(query: str) -> set[str]:
     """What a search box entry may be stored as: as typed, folded, or read as a phone."""
     values = {query, query.casefold(), query.lstrip("@").casefold()}
-    for entity in scan_text(query, lang=None, region=settings.HAVEN.phone_region).entities:
-        values.add(entity["normalized"])
+    values.update(e.normalized for e in extract_entities(query, region=settings.HAVEN.phone_region))
     return values
 
 
 def _risk_chart(clusters: QuerySet[Cluster]) -> Any:
-    counts = [
-        clusters.filter(risk_max__gte=low, risk_max__lt=high).count() for low, high in RISK_BANDS
-    ]
+    bands = clusters.aggregate(
+        **{
+            f"b{low}": Count("pk", filter=Q(risk_max__gte=low, risk_max__lt=high))
+            for low, high in RISK_BANDS
+        }
+    )
+    counts = [int(bands[f"b{low}"] or 0) for low, _ in RISK_BANDS]
     bars = [
         Bar(n, f"{low}–{min(high, 100)}", f"{n:,} clusters with top score {low}–{min(high, 100)}")
         for n, (low, high) in zip(counts, RISK_BANDS, strict=True)
@@ -116,7 +125,7 @@ def cluster_list(request: HttpRequest) -> HttpResponse:
     return render(request, "ads/cluster_list.html", context, status=status)
 
 
-def _timeline(cluster: Cluster, ads: QuerySet[Ad]) -> Any:
+def _timeline(ads: QuerySet[Ad]) -> Any:
     posted = [p for p in ads.values_list("posted_at", flat=True) if p is not None]
     if not posted:
         return None
@@ -180,7 +189,7 @@ def cluster_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "cities": summary.get("cities", []),
         "template": summary.get("template"),
         "picture": picture,
-        "timeline": _timeline(cluster, ads),
+        "timeline": _timeline(ads),
         "profile_chart": _profile_chart(summary),
         "page": page,
         "links": cluster.links[:200],
@@ -222,8 +231,7 @@ def ad_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for e in contacts:
         key = (e["type"], e["normalized"])
         if key not in sharing:
-            others = AdEntity.objects.filter(type=key[0], normalized=key[1]).exclude(ad=ad)
-            sharing[key] = visible_ads(principal).filter(Q(pk__in=others.values("ad_id"))).count()
+            sharing[key] = ads_sharing(principal, *key).exclude(pk=ad.pk).count()
     context = {
         "ad": ad,
         "runs": runs(ad.text, _marks(ad)),

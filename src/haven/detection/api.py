@@ -74,7 +74,7 @@ def _info(content: ContentIn, where: str) -> ContentInfo:
         try:
             ip = str(ipaddress.ip_address(ip))
         except ValueError:
-            raise _invalid(f"{where}.ip", "is not an IP address") from None
+            raise ApiError.field(f"{where}.ip", "is not an IP address") from None
     return ContentInfo(
         content.content_id,
         content.surface,
@@ -83,12 +83,6 @@ def _info(content: ContentIn, where: str) -> ContentInfo:
         ip or None,
         content.uploaded_at,
         content.url,
-    )
-
-
-def _invalid(field: str, problem: str) -> ApiError:
-    return ApiError(
-        400, "invalid_request", f"{field}: {problem}", [{"field": field, "problem": problem}]
     )
 
 
@@ -123,11 +117,9 @@ def _record(hashes: HashesIn, where: str) -> dict[str, Any]:
                 frames.append([k, quality, _one(pdq, "pdq", f"{where}.frames[{k}]"), 0.0])
             record["frames"] = frames
     except HashParseError as exc:
-        raise ApiError(
-            400, "malformed_hash", str(exc), [{"field": exc.where, "problem": exc.problem}]
-        ) from None
+        raise ApiError.field(exc.where, exc.problem, "malformed_hash") from None
     if len(record) == 1:
-        raise _invalid(f"{where}", "give at least one of pdq, md5, sha256 or frames")
+        raise ApiError.field(f"{where}", "give at least one of pdq, md5, sha256 or frames")
     return record
 
 
@@ -141,11 +133,13 @@ def _answer(principal: Principal, info: ContentInfo, record: dict[str, Any]) -> 
 def _from_upload(request: HttpRequest, principal: Principal) -> HttpResponse:
     upload = request.FILES.get("file")
     if upload is None:
-        raise _invalid("file", "send the file in the multipart field `file`")
+        raise ApiError.field("file", "send the file in the multipart field `file`")
     try:
         content = ContentIn.model_validate(json.loads(request.POST.get("content") or "{}"))
     except (ValueError, PydanticValidationError) as exc:
-        raise _invalid("content", f"must be JSON with at least content_id ({exc})"[:300]) from None
+        raise ApiError.field(
+            "content", f"must be JSON with at least content_id ({exc})"[:300]
+        ) from None
     suffix = Path(str(upload.name or "")).suffix[:9]
     folder = Path(settings.HAVEN.media_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -158,12 +152,7 @@ def _from_upload(request: HttpRequest, principal: Principal) -> HttpResponse:
     finally:
         os.unlink(name)
     if "error" in record:
-        raise ApiError(
-            400,
-            "bad_media",
-            f"file: {record['error']}",
-            [{"field": "file", "problem": record["error"]}],
-        )
+        raise ApiError.field("file", str(record["error"]), "bad_media")
     body = _answer(principal, _info(content, "content"), record)
     return HttpResponse(json.dumps(body), content_type="application/json")
 
@@ -197,7 +186,7 @@ def scan_one(request: HttpRequest) -> HttpResponse:
     try:
         payload = ScanIn.model_validate(json.loads(request.body or b"{}"))
     except (ValueError, PydanticValidationError) as exc:
-        raise _invalid("body", str(exc).splitlines()[0][:300]) from None
+        raise ApiError.field("body", str(exc).splitlines()[0][:300]) from None
     body = _answer(principal, _info(payload.content, "content"), _record(payload.hashes, "hashes"))
     return HttpResponse(json.dumps(body), content_type="application/json")
 
@@ -210,7 +199,7 @@ def scan_one(request: HttpRequest) -> HttpResponse:
 def scan_batch(request: HttpRequest, payload: BatchIn) -> HttpResponse:
     principal = check(principal_of(request), "scan")
     if not payload.items or len(payload.items) > MAX_BATCH:
-        raise _invalid("items", f"give 1 to {MAX_BATCH} items, got {len(payload.items)}")
+        raise ApiError.field("items", f"give 1 to {MAX_BATCH} items, got {len(payload.items)}")
     checked = [
         (_info(item.content, f"items[{k}].content"), _record(item.hashes, f"items[{k}].hashes"))
         for k, item in enumerate(payload.items)

@@ -42,6 +42,11 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
         self.details = details or []
 
+    @classmethod
+    def field(cls, field: str, problem: str, code: str = "invalid_request") -> ApiError:
+        """A 400 about one field of the request: `items[3].region: must be ...`."""
+        return cls(400, code, f"{field}: {problem}", [{"field": field, "problem": problem}])
+
 
 def error_body(
     status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
