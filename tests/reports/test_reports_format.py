@@ -185,11 +185,13 @@ def _walk(value: Any) -> list[Any]:
 
 # --- strategies -------------------------------------------------------------------------
 
+# Generated values never spell "None": the XML tests look for that word as a sign of a
+# missing value written out.
 _line = st.text(
     alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufffe\uffff"),
     min_size=1,
     max_size=12,
-)
+).filter(lambda t: "None" not in t)
 _zones = st.sampled_from(
     [UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5, minutes=-30))]
 )
@@ -287,7 +289,9 @@ def report_dicts(draw: st.DrawFn) -> dict[str, Any]:
                 _drop_none,
                 ad_id=_line,
                 url=_optional(_url),
-                text=_optional(st.text(max_size=40).filter(lambda t: t.isprintable() and t)),
+                text=_optional(
+                    st.text(max_size=40).filter(lambda t: t.isprintable() and t and "None" not in t)
+                ),
                 posted_at=_optional(_moments),
                 phones=st.lists(_phone, max_size=2, unique=True),
                 cluster_id=_optional(_line),
