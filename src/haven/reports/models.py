@@ -13,13 +13,16 @@ from django.db import models
 from django.utils import timezone
 
 from haven.accounts.models import Agency, ApiToken, ScopedRecord
+from haven.exchange.models import PinnedNode
 
 __all__ = [
     "DESTINATION_KINDS",
     "OUTBOX_STATES",
     "Destination",
     "OutboxMessage",
+    "OutgoingFile",
     "OutgoingReport",
+    "ReceivedFile",
     "ReceivedReport",
 ]
 
@@ -44,6 +47,14 @@ class Destination(ScopedRecord):
     kind = models.CharField(max_length=16, choices=DESTINATION_KINDS, default="haven")
     url = models.CharField(max_length=2000, help_text="the intake's base URL")
     token_encrypted = models.BinaryField()
+    recipient = models.ForeignKey(
+        PinnedNode,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="the authority node's pinned identity key, which files are sealed to",
+    )
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -71,8 +82,40 @@ class OutgoingReport(ScopedRecord):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
+            # One report may go to several destinations (the national authority and NCMEC),
+            # once to each.
             models.UniqueConstraint(
-                fields=["agency", "report_id"], name="outgoing_report_id_unique_in_agency"
+                fields=["agency", "report_id", "destination"],
+                name="outgoing_report_unique_per_destination",
+            )
+        ]
+
+
+class OutgoingFile(models.Model):
+    """A file of an outgoing report, sealed (`haven.reports.sealing`), waiting to travel.
+
+    Kept in the database, not on disk: it is committed in the same transaction as its
+    report and outbox message, so a crash can never leave a message whose file is missing
+    or a file no message will send, and it is bounded by HAVEN_MAX_UPLOAD_BYTES. For a
+    Haven destination it is sealed to the authority's pinned key (this node cannot open
+    it); for the CyberTipline, to this node's own key, opened only to upload it.
+    """
+
+    report = models.ForeignKey(OutgoingReport, on_delete=models.CASCADE, related_name="files")
+    file_id = models.CharField(max_length=100)
+    ciphertext = models.BinaryField()
+    sha256 = models.CharField(max_length=64, help_text="SHA-256 of the ciphertext")
+    size = models.PositiveBigIntegerField(help_text="size of the ciphertext in bytes")
+    sealed_to = models.CharField(max_length=64, help_text="the id of the key it is sealed to")
+    acknowledged_at = models.DateTimeField(
+        null=True, blank=True, help_text="when the receiver answered that it holds the file"
+    )
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "file_id"], name="outgoing_file_unique_in_report"
             )
         ]
 
@@ -110,5 +153,29 @@ class ReceivedReport(ScopedRecord):
         constraints = [
             models.UniqueConstraint(
                 fields=["sender", "sender_report_id"], name="received_report_unique_per_sender"
+            )
+        ]
+
+
+class ReceivedFile(ScopedRecord):
+    """A file of a received report, kept sealed as it arrived: only this node's key opens it.
+
+    `agency` is the receiving authority (the report's). The SHA-256 and size are the ones
+    the report declared, checked against the bytes before they were stored.
+    """
+
+    report = models.ForeignKey(ReceivedReport, on_delete=models.PROTECT, related_name="files")
+    file_id = models.CharField(max_length=100)
+    ciphertext = models.BinaryField()
+    sha256 = models.CharField(max_length=64, help_text="SHA-256 of the ciphertext")
+    size = models.PositiveBigIntegerField(help_text="size of the ciphertext in bytes")
+    token = models.ForeignKey(ApiToken, on_delete=models.SET_NULL, null=True, related_name="+")
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["report", "file_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "file_id"], name="received_file_unique_in_report"
             )
         ]

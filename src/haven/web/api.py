@@ -50,10 +50,12 @@ def _add_routers() -> None:
     from haven.banks.api import router as banks_router
     from haven.detection.api import router as detection_router
     from haven.reports.intake import router as intake_router
+    from haven.reports.intake_files import router as intake_files_router
 
     api.add_router("/v1/", banks_router)
     api.add_router("/v1/", text_router)
     api.add_router("/v1/", intake_router)
+    api.add_router("/v1/", intake_files_router)
     api.add_router("/v1/", detection_router)
 
 

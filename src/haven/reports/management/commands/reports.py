@@ -40,6 +40,11 @@ class Command(BaseCommand):
             metavar="FILE",
             help="file holding the token the intake issued (kept encrypted)",
         )
+        dest.add_argument(
+            "--recipient",
+            metavar="KEY_ID",
+            help="key id of the authority node's pinned key, which files are sealed to",
+        )
         dest.add_argument("--agency", metavar="AGENCY", help="whose destination (default: node)")
 
         queue = actions.add_parser("queue", help="queue a report (JSON, Haven's format)")
@@ -71,9 +76,14 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"cannot read the token file: {exc}", returncode=USAGE) from None
         found = services.add_destination(
-            system_principal(agency.pk), name=options["name"], url=options["url"], token=token
+            system_principal(agency.pk),
+            name=options["name"],
+            url=options["url"],
+            token=token,
+            recipient_key_id=options.get("recipient"),
         )
-        self.stdout.write(f"destination {found.pk} ({found.name}) added for {agency.name}")
+        sealed = f", files sealed to {found.recipient.key_id}" if found.recipient else ""
+        self.stdout.write(f"destination {found.pk} ({found.name}) added for {agency.name}{sealed}")
 
     def _queue(self, options: dict[str, Any]) -> None:
         agency = agency_named(options.get("agency"))
