@@ -79,10 +79,21 @@ PERMISSIONS: dict[str, str] = {
     "evidence:hold": "place a law-enforcement hold that extends an item's retention",
     "evidence:export": "export an encrypted evidence package for law enforcement",
     "evidence:purge": "destroy evidence whose retention has ended",
+    "review": "work the review queue: confirm, mark false positive, escalate, decide appeals",
+    "policies:manage": "change what a match in each bank does; resume a paused bank",
+    "transparency:read": "see the transparency figures: matches, decisions, appeals, removals",
 }
 
 _ANALYST = {"dashboard", "hash", "match", "media:reveal", "banks:read", "index:read"}
 _TEXT = {"text:scan", "ads:read", "ads:ingest"}
+# Provider analysts review held uploads, see the evidence they hold and send the reports.
+_REVIEW = {
+    "review",
+    "evidence:read",
+    "evidence:view",
+    "reports:send",
+    "transparency:read",
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     # Administrators run the node but see no media: separation of duties.
@@ -98,9 +109,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "users:manage",
             "tokens:manage",
             "node:manage",
+            "detection:manage",
+            "policies:manage",
+            "transparency:read",
         }
     ),
-    Role.PROVIDER_ANALYST: frozenset(_ANALYST | _TEXT),
+    Role.PROVIDER_ANALYST: frozenset(_ANALYST | _TEXT | _REVIEW),
     Role.AUTHORITY_ANALYST: frozenset(_ANALYST | _TEXT | {"banks:write", "banks:export"}),
     Role.CASE_WORKER: frozenset({"dashboard"}),
     Role.SUPERVISOR: frozenset({"dashboard", "banks:read"}),
@@ -109,7 +123,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         {"dashboard", "banks:read", "banks:export", "index:read", "ads:read"}
     ),
     # Auditors read the log and what it points at, never media.
-    Role.AUDITOR: frozenset({"dashboard", "audit:read", "banks:read", "index:read", "ads:read"}),
+    Role.AUDITOR: frozenset(
+        {
+            "dashboard",
+            "audit:read",
+            "banks:read",
+            "index:read",
+            "ads:read",
+            "evidence:read",
+            "transparency:read",
+        }
+    ),
     Role.TRAINER: frozenset({"dashboard"}),
 }
 

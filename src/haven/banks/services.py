@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +56,7 @@ __all__ = [
     "BankError",
     "ImportResult",
     "add_entry",
+    "add_video_entry",
     "create_bank",
     "export_bank",
     "get_bank",
@@ -400,6 +401,50 @@ def add_entry(
                 "bank_entry",
                 entry.pk,
                 {"bank": bank.pk, "signal_type": signal},
+            )
+            _sync_after_commit()
+    except IntegrityError:
+        raise BankError(f"bank {bank.name!r} already has an entry with id {entry_id!r}") from None
+    return entry
+
+
+def add_video_entry(
+    principal: Principal,
+    bank: Bank,
+    *,
+    frames: Sequence[tuple[int, bytes]],
+    external_id: str,
+    classification: str = "",
+    note: str = "",
+) -> BankEntry:
+    """One whole video (its frames' quality and PDQ) added as a vPDQ entry, like an import."""
+    check(principal, "banks:write")
+    bank = get_bank(principal, bank.pk)
+    blob = pack_frames(frames)
+    entry_id = _clean_text(external_id, "external id", 200, required=True)
+    good = sum(1 for quality, _ in frames if quality >= VIDEO_QUALITY_THRESHOLD)
+    try:
+        with transaction.atomic():
+            entry = BankEntry.objects.create(
+                bank=bank,
+                signal_type="vpdq",
+                hash=hashlib.sha256(blob).digest(),
+                frames=blob,
+                external_id=entry_id,
+                source_list="manual",
+                added_by_id=principal.user_id,
+                classification=_clean_classification(bank, classification),
+                note=_clean_text(note, "note", 10_000),
+                metadata={"frame_count": len(frames), "matchable_frames": good},
+            )
+            BankChange.objects.create(bank=bank, entry=entry, kind="entry")
+            _audit(
+                "bank.entry_add",
+                principal,
+                None,
+                "bank_entry",
+                entry.pk,
+                {"bank": bank.pk, "signal_type": "vpdq"},
             )
             _sync_after_commit()
     except IntegrityError:

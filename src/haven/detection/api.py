@@ -1,4 +1,6 @@
-"""`POST /api/v1/scan` and `/api/v1/scan/batch`: a provider's uploads, answered at once.
+"""`POST /api/v1/scan` and `/api/v1/scan/batch`: a provider's uploads, answered at once;
+`POST /api/v1/scan/decision` and `POST /api/v1/scan/appeal`: what became of an upload since,
+with the statement of reasons for its uploader, and the uploader's appeal.
 
 A scan is a file (multipart: `file`, and `content` holding the metadata as JSON) or its
 precomputed hashes (JSON: `content` and `hashes`). The batch form takes up to 100 hashed
@@ -18,12 +20,15 @@ from typing import Any, Literal
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from pydantic import ValidationError as PydanticValidationError
 
 from haven.accounts.permissions import Principal, check, principal_of
 from haven.banks.api import HashParseError, parse_hashes
-from haven.detection.services import ContentInfo, ScanConflict, scan
+from haven.detection.appeals import AppealError, file_appeal
+from haven.detection.models import Review, ScannedContent
+from haven.detection.services import ContentInfo, MediaFile, ScanConflict, scan
+from haven.detection.statement import statement_of_reasons
 from haven.scan.batch import ScanOptions, hash_file
 from haven.web.errors import ApiError, ErrorResponse
 
@@ -123,9 +128,14 @@ def _record(hashes: HashesIn, where: str) -> dict[str, Any]:
     return record
 
 
-def _answer(principal: Principal, info: ContentInfo, record: dict[str, Any]) -> dict[str, Any]:
+def _answer(
+    principal: Principal,
+    info: ContentInfo,
+    record: dict[str, Any],
+    media: MediaFile | None = None,
+) -> dict[str, Any]:
     try:
-        return scan(principal, info, record).as_json()
+        return scan(principal, info, record, media=media).as_json()
     except ScanConflict as exc:
         raise ApiError(409, "content_id_reused", str(exc)) from None
 
@@ -149,11 +159,12 @@ def _from_upload(request: HttpRequest, principal: Principal) -> HttpResponse:
             for chunk in upload.chunks():
                 handle.write(chunk)
         record = hash_file(name, ScanOptions(dihedral=True))
+        if "error" in record:
+            raise ApiError.field("file", str(record["error"]), "bad_media")
+        media = MediaFile(name, str(upload.name or "")[:1024], str(upload.content_type or ""))
+        body = _answer(principal, _info(content, "content"), record, media)
     finally:
         os.unlink(name)
-    if "error" in record:
-        raise ApiError.field("file", str(record["error"]), "bad_media")
-    body = _answer(principal, _info(content, "content"), record)
     return HttpResponse(json.dumps(body), content_type="application/json")
 
 
@@ -206,3 +217,61 @@ def scan_batch(request: HttpRequest, payload: BatchIn) -> HttpResponse:
     ]
     results = [_answer(principal, info, record) for info, record in checked]
     return HttpResponse(json.dumps({"results": results}), content_type="application/json")
+
+
+class AppealIn(Schema):
+    content_id: str = Field(min_length=1, max_length=200)
+    statement: str = Field(min_length=1, max_length=5000, description="what the uploader says")
+
+
+def _content(principal: Principal, content_id: str) -> ScannedContent:
+    found = ScannedContent.objects.filter(
+        agency_id=principal.agency_id, content_id=content_id
+    ).first()
+    if found is None:
+        raise ApiError(404, "not_found", f"no content {content_id!r} was scanned")
+    return found
+
+
+class DecisionIn(Schema):
+    content_id: str = Field(min_length=1, max_length=200)
+
+
+@router.post(
+    "/scan/decision",
+    response={200: dict[str, Any], 400: _E, 401: _E, 403: _E, 404: _E},
+    summary="The current decision on an upload, with its statement of reasons",
+)
+def decision(request: HttpRequest, payload: DecisionIn) -> dict[str, Any]:
+    """What to do with the content now (a review or an appeal may have changed it), and the
+    statement of reasons to show its uploader. A POST, so that any content id (slashes and
+    all) travels in the body, as in the scan itself; it changes nothing."""
+    principal = check(principal_of(request), "scan")
+    content = _content(principal, payload.content_id)
+    review = Review.objects.filter(content=content).first()
+    return {
+        "content_id": content.content_id,
+        "decision": content.decision,
+        "review": review.state if review else None,
+        "removed_at": content.removed_at.isoformat() if content.removed_at else None,
+        "restored_at": content.restored_at.isoformat() if content.restored_at else None,
+        "statement_of_reasons": statement_of_reasons(content),
+    }
+
+
+@router.post(
+    "/scan/appeal",
+    response={201: dict[str, Any], 400: _E, 401: _E, 403: _E, 404: _E, 409: _E},
+    summary="Forward an uploader's appeal; a second reviewer decides",
+)
+def appeal(request: HttpRequest, payload: AppealIn) -> Status[dict[str, Any]]:
+    principal = check(principal_of(request), "scan")
+    content = _content(principal, payload.content_id)
+    try:
+        filed = file_appeal(principal, content, payload.statement)
+    except AppealError as exc:
+        raise ApiError(409, "appeal_refused", str(exc)) from None
+    return Status(
+        201,
+        {"appeal_id": filed.pk, "state": filed.state, "filed_at": filed.filed_at.isoformat()},
+    )

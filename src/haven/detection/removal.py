@@ -26,6 +26,7 @@ from django.utils import timezone
 from haven.accounts.permissions import Principal, check
 from haven.audit.services import record
 from haven.detection.models import HookDelivery, RemovalHook, ScannedContent
+from haven.detection.uploaders import bump
 from haven.reports.outbox import DeliveryError, DeliveryRun, attempt_each
 from haven.web.node import keyring
 
@@ -33,6 +34,7 @@ __all__ = [
     "SIGNATURE_TOLERANCE_SECONDS",
     "add_hook",
     "deliver_hooks",
+    "notify_provider",
     "request_removal",
     "sign",
     "verify_signature",
@@ -81,12 +83,30 @@ def add_hook(principal: Principal, url: str, secret: str) -> RemovalHook:
 def request_removal(principal: Principal, content: ScannedContent, reason: str) -> HookDelivery:
     """Ask the provider to take `content` down: durable before this returns."""
     check(principal, "detection:manage")
+    delivery = _queue(content, "remove", reason, principal.actor)
+    if delivery is None:
+        raise ValueError("this agency has no removal hook; add one first")
+    return delivery
+
+
+def notify_provider(content: ScannedContent, event: str, reason: str) -> HookDelivery | None:
+    """Tell the provider's hook what a decision means for the content: "remove" it,
+    "release" it (a false positive) or "restore" it (an appeal overturned the removal).
+
+    None when the agency set no hook: the provider then reads the decision from the scan
+    API. Called inside the decision's transaction, so the call is queued if and only if
+    the decision is committed.
+    """
+    return _queue(content, event, reason, "system:decisions")
+
+
+def _queue(content: ScannedContent, event: str, reason: str, actor: str) -> HookDelivery | None:
     hook = RemovalHook.objects.filter(agency_id=content.agency_id, enabled=True).first()
     if hook is None:
-        raise ValueError("this agency has no removal hook; add one first")
+        return None
     delivery_id = secrets.token_hex(16)
     body = {
-        "event": "remove",
+        "event": event,
         "delivery_id": delivery_id,
         "content_id": content.content_id,
         "url": content.url,
@@ -103,11 +123,11 @@ def request_removal(principal: Principal, content: ScannedContent, reason: str) 
             hook=hook, content=content, delivery_id=delivery_id, body=body
         )
         record(
-            "detection.removal_requested",
-            principal=principal,
+            "detection.removal_requested" if event == "remove" else f"detection.{event}_requested",
+            actor=actor,
             target_type="scanned_content",
             target_id=content.pk,
-            detail={"delivery_id": delivery_id},
+            detail={"delivery_id": delivery_id, "event": event},
         )
     return delivery
 
@@ -151,9 +171,17 @@ def deliver_hooks(
     )
 
     def delivered(delivery: HookDelivery, _: object, attempts: int) -> None:
-        HookDelivery.objects.filter(pk=delivery.pk).update(
-            state="delivered", delivered_at=timezone.now(), last_error=""
-        )
+        at = timezone.now()
+        with transaction.atomic():
+            HookDelivery.objects.filter(pk=delivery.pk).update(
+                state="delivered", delivered_at=at, last_error=""
+            )
+            if delivery.body.get("event") == "remove":
+                ScannedContent.objects.filter(pk=delivery.content_id, removed_at=None).update(
+                    removed_at=at
+                )
+                content = ScannedContent.objects.get(pk=delivery.content_id)
+                bump(content, "removals")
 
     def given_up(delivery: HookDelivery, attempts: int) -> None:
         record(

@@ -19,7 +19,14 @@ from django.utils import timezone
 
 from haven.audit.services import record
 from haven.banks.models import BankChange, BankEntry
-from haven.detection.models import RetroCursor, ScanHash, ScannedContent
+from haven.detection.models import (
+    BankPolicy,
+    RetroCursor,
+    Review,
+    ReviewMatch,
+    ScanHash,
+    ScannedContent,
+)
 from haven.index.mih import MultiIndexHash
 
 __all__ = ["BATCH", "RetroRun", "follow"]
@@ -83,6 +90,17 @@ def _hits(entries: list[BankEntry]) -> dict[int, list[tuple[BankEntry, int]]]:
     return found
 
 
+def _holding_banks(bank_ids: set[int]) -> set[int]:
+    """The banks whose policy holds (or blocks) a match; a past upload is already out, so a
+    retroactive match is held for review either way, never removed unseen."""
+    quiet = set(
+        BankPolicy.objects.filter(bank_id__in=bank_ids, hold=False, block=False).values_list(
+            "bank_id", flat=True
+        )
+    )
+    return bank_ids - quiet
+
+
 def _hold(content_pk: int, hits: list[tuple[BankEntry, int]], run: RetroRun) -> None:
     with transaction.atomic():
         content = ScannedContent.objects.select_for_update().get(pk=content_pk)
@@ -96,11 +114,24 @@ def _hold(content_pk: int, hits: list[tuple[BankEntry, int]], run: RetroRun) -> 
         new = [_match_row(e, d) for e, d in best.values() if e.pk not in known]
         if not new:
             return
+        holding = _holding_banks({e.bank_id for e, _ in best.values() if e.pk not in known})
         was = content.decision
         content.matches = [*content.matches, *new]
-        content.decision = "hold"
+        if was == "allow" and holding:
+            content.decision = "hold"
         content.save(update_fields=["matches", "decision"])
-        if was != "hold":
+        if was == "allow" and holding:
+            review, _ = Review.objects.get_or_create(
+                content=content, defaults={"agency_id": content.agency_id}
+            )
+            ReviewMatch.objects.bulk_create(
+                [
+                    ReviewMatch(review=review, bank_id=e.bank_id, entry_id=e.pk)
+                    for e, _ in best.values()
+                    if e.pk not in known and e.bank_id in holding
+                ],
+                ignore_conflicts=True,
+            )
             run.held.append(content.pk)
             record(
                 "detection.retroactive_hold",
@@ -123,6 +154,7 @@ def _lift(entry: BankEntry, run: RetroRun) -> None:
             content.matches = rest
             if not any(m.get("status") == "match" for m in rest):
                 content.decision = "allow"
+                Review.objects.filter(content=content, state="pending").delete()
                 run.lifted.append(content.pk)
                 record(
                     "detection.hold_lifted",

@@ -1,26 +1,42 @@
-"""Scanning one upload: every lookup, a decision, and the record that makes it repeatable.
+"""Scanning one upload: every lookup, the bank policies' verdict, and the records behind it.
 
 The lookups are the match debugger's (`haven.banks.lookup.match_upload`): MD5 and SHA-256
 exactly, PDQ with its rotations, flips and the crop without borders, and a video's frames
 against image banks plus the whole video by vPDQ's rule, in the banks the principal can
-see (allow-lists included, so they suppress). Until per-bank policies exist the decision
-is "hold" when anything matched outside an allow-list, else "allow".
+see (allow-lists included, so they suppress). The matched banks' policies
+(`haven.detection.policy`) turn the rows into allow, hold or block. A held upload gets a
+review, and when its file came with the scan the file is preserved in the evidence vault
+first, so a reviewer (and later the authority) can see what was actually uploaded.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from haven.accounts.permissions import Principal, check, visible
+from haven.accounts.permissions import Principal, check, system_principal, visible
 from haven.banks.lookup import MatchRow, match_upload
 from haven.banks.models import Bank
-from haven.detection.models import ScanHash, ScannedContent
+from haven.detection.flood import count_matches
+from haven.detection.models import (
+    Alert,
+    BankPolicy,
+    Review,
+    ReviewMatch,
+    ScanHash,
+    ScannedContent,
+)
+from haven.detection.policy import Finding, Rule, Verdict, decide
+from haven.detection.uploaders import is_repeat_offender, note_upload
+from haven.evidence.models import EvidenceItem
+from haven.evidence.services import preserve
 
-__all__ = ["ContentInfo", "ScanConflict", "ScanOutcome", "hash_values", "scan"]
+__all__ = ["ContentInfo", "MediaFile", "ScanConflict", "ScanOutcome", "hash_values", "scan"]
 
 
 class ScanConflict(ValueError):
@@ -39,6 +55,15 @@ class ContentInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class MediaFile:
+    """The uploaded file behind a scan, on disk for the length of the request."""
+
+    path: str
+    name: str = ""
+    media_type: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ScanOutcome:
     content: ScannedContent
     duplicate: bool
@@ -47,6 +72,7 @@ class ScanOutcome:
         return {
             "content_id": self.content.content_id,
             "decision": self.content.decision,
+            "review": bool(self.content.policy.get("review")),
             "matches": self.content.matches,
             "duplicate": self.duplicate,
             "scanned_at": self.content.scanned_at.isoformat(),
@@ -92,8 +118,107 @@ def hash_values(hashes: dict[str, Any]) -> set[tuple[str, bytes]]:
     return found
 
 
-def scan(principal: Principal, info: ContentInfo, record: dict[str, Any]) -> ScanOutcome:
-    """Match one upload's hash record and keep it; the stored answer for a repeated id."""
+def _rules(bank_ids: set[int]) -> tuple[dict[int, Rule], dict[int, BankPolicy]]:
+    policies = {
+        p.bank_id: p
+        for p in BankPolicy.objects.filter(bank_id__in=bank_ids)
+        .select_related("bank")
+        .prefetch_related("allow_lists")
+    }
+    rules = {
+        bank_id: Rule(
+            bank_id,
+            block=p.block,
+            hold=p.hold,
+            report=p.report,
+            notify=p.notify,
+            confirmed_here=p.confirmed_here,
+            allow_lists=frozenset(b.pk for b in p.allow_lists.all()),
+            enable_percent=p.enable_percent,
+            paused=p.paused_at is not None,
+        )
+        for bank_id, p in policies.items()
+    }
+    return rules, policies
+
+
+def _verdict(agency_id: int, content_key: str, rows: list[MatchRow], at: datetime) -> Verdict:
+    findings = [Finding(r.bank_id, r.entry_id, r.status) for r in rows]
+    if not findings:
+        return decide((), {}, content_key)
+    rules, policies = _rules({f.bank_id for f in findings})
+    verdict = decide(findings, rules, content_key)
+    for bank_id in verdict.acting:
+        policy = policies.get(bank_id) or BankPolicy(bank_id=bank_id)
+        count_matches(policy, agency_id, at)
+    return verdict
+
+
+def _preserve(
+    principal: Principal, info: ContentInfo, record: dict[str, Any], media: MediaFile
+) -> EvidenceItem:
+    keeper = system_principal(principal.agency_id, "scan")
+    return preserve(
+        keeper,
+        Path(media.path).read_bytes(),
+        reason="held by a bank policy at upload, for review",
+        metadata={
+            "content_id": info.content_id,
+            "uploader_account": info.uploader_account,
+            "uploader_name": info.uploader_name,
+            "ip": info.ip,
+            "uploaded_at": info.uploaded_at.isoformat() if info.uploaded_at else None,
+            "url": info.url,
+            "surface": info.surface,
+            "scanned_by": principal.actor,
+        },
+        media_type=media.media_type or str(record.get("type", "")),
+        original_name=media.name,
+        pdq=str(record.get("pdq") or ""),
+    )
+
+
+def _open_review(content: ScannedContent, verdict: Verdict, evidence: EvidenceItem | None) -> None:
+    account = note_upload(content, matched=bool(verdict.acting))
+    priority = 50 + (20 if account is not None and is_repeat_offender(account) else 0)
+    review = Review.objects.create(
+        agency_id=content.agency_id,
+        content=content,
+        priority=priority,
+        evidence=evidence,
+    )
+    acting = set(verdict.acting)
+    ReviewMatch.objects.bulk_create(
+        [
+            ReviewMatch(review=review, bank_id=m["bank_id"], entry_id=m["entry_id"])
+            for m in content.matches
+            if m.get("bank_id") in acting and m.get("status") in ("match", "suppressed")
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def _notify(content: ScannedContent, verdict: Verdict) -> None:
+    Alert.objects.create(
+        agency_id=content.agency_id,
+        kind="match",
+        message=f"Upload {content.content_id!r} matched: {content.decision}",
+        detail={"content": content.pk, "banks": list(verdict.acting)},
+    )
+
+
+def scan(
+    principal: Principal,
+    info: ContentInfo,
+    record: dict[str, Any],
+    *,
+    media: MediaFile | None = None,
+) -> ScanOutcome:
+    """Match one upload's hash record and keep it; the stored answer for a repeated id.
+
+    `media` is the uploaded file when it came with the scan: it is read (and preserved)
+    only when a policy holds the upload for review.
+    """
     check(principal, "scan")
     hashes = _hashes_of(record)
     existing = ScannedContent.objects.filter(
@@ -108,7 +233,9 @@ def scan(principal: Principal, info: ContentInfo, record: dict[str, Any]) -> Sca
         return ScanOutcome(existing, duplicate=True)
     banks = list(visible(Bank.objects.all(), principal).values_list("pk", flat=True))
     rows = match_upload(record, banks) if banks else []
-    decision = "hold" if any(r.status == "match" for r in rows) else "allow"
+    now = timezone.now()
+    verdict = _verdict(principal.agency_id, info.content_id, rows, now)
+    evidence = _preserve(principal, info, record, media) if media and verdict.review else None
     try:
         with transaction.atomic():
             content = ScannedContent.objects.create(
@@ -122,14 +249,22 @@ def scan(principal: Principal, info: ContentInfo, record: dict[str, Any]) -> Sca
                 uploaded_at=info.uploaded_at,
                 url=info.url,
                 hashes=hashes,
-                decision=decision,
+                decision=verdict.decision,
                 matches=[_row_json(r) for r in rows],
+                policy=verdict.as_json(),
+                scanned_at=now,
                 scanned_by=principal.actor,
             )
             ScanHash.objects.bulk_create(
                 ScanHash(content=content, signal=signal, hash=value)
                 for signal, value in sorted(hash_values(hashes))
             )
+            if verdict.review:
+                _open_review(content, verdict, evidence)
+            elif verdict.acting:
+                note_upload(content, matched=True)
+            if verdict.notify:
+                _notify(content, verdict)
     except IntegrityError:  # the same content scanned twice at once: the first one stands
         content = ScannedContent.objects.get(
             agency_id=principal.agency_id, content_id=info.content_id

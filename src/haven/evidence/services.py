@@ -29,6 +29,7 @@ __all__ = [
     "EvidenceError",
     "PurgeRun",
     "add_hold",
+    "content_for_report",
     "export_package",
     "mark_reported",
     "open_item",
@@ -132,6 +133,17 @@ def preserve(
     return item
 
 
+def content_for_report(item: EvidenceItem) -> bytes:
+    """The item's bytes for sealing into a report: no person sees them, so no "viewed"
+    event; the caller records the report with `mark_reported` in the same transaction."""
+    if item.purged_at is not None or item.wrapped_key is None:
+        raise EvidenceError(f"evidence {item.pk} was purged on {item.purged_at:%Y-%m-%d}")
+    try:
+        return vault().open(item.blob_id, bytes(item.wrapped_key))
+    except VaultError as exc:
+        raise EvidenceError(str(exc)) from None
+
+
 def open_item(principal: Principal, pk: int, *, reason: str) -> tuple[EvidenceItem, bytes]:
     """The content of one item in reach, for a person who said why; recorded as viewed."""
     check(principal, "evidence:view")
@@ -148,8 +160,10 @@ def open_item(principal: Principal, pk: int, *, reason: str) -> tuple[EvidenceIt
 
 
 def mark_reported(principal: Principal, item: EvidenceItem, at: datetime, report_id: str) -> None:
-    """Retention runs from the report: it ends `HAVEN_EVIDENCE_RETENTION_DAYS` after `at`."""
-    check(principal, "evidence:preserve")
+    """Retention runs from the report: it ends `HAVEN_EVIDENCE_RETENTION_DAYS` after `at`.
+
+    Whoever sends the report records it, so `reports:send` is the permission asked."""
+    check(principal, "reports:send")
     with transaction.atomic():
         item.reported_at = at
         item.retain_until = max(item.retain_until, at + _retention())
