@@ -30,6 +30,7 @@ PLATFORM_COMMANDS: dict[str, str] = {
     "reports": "add report destinations, queue reports, deliver the outbox",
     "evidence": "list and purge preserved evidence; export and unpack packages",
     "detection": "retroactive matching: hold past uploads that new bank entries match",
+    "worker": "run the periodic jobs: deliveries, webhooks, rematching, evidence purge",
     "demo": "set up demo users and benign banks (used by make demo)",
 }
 
