@@ -458,3 +458,79 @@ def test_sending_the_report_seals_the_file_and_starts_retention(
     with pytest.raises(DraftError, match="sent already"):
         send_report(analyst, done, [authority])
     assert OutgoingReport.objects.count() == 1
+
+
+def clip(
+    path: Path, *, brighten: int = 0, size: tuple[int, int] = (160, 120), seed: int = 5
+) -> bytes:
+    """A benign synthetic clip: coloured blocks sliding by one column a second, 4 s."""
+    import av
+
+    rng = np.random.default_rng(seed)
+    blocks = rng.integers(20, 216, (6, 8, 3)).astype(np.uint8)
+    width, height = size
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"  # type: ignore[union-attr]
+        for index in range(40):
+            pixels = np.kron(np.roll(blocks, index // 10, axis=1), np.ones((20, 20, 1), np.uint8))
+            picture_ = Image.fromarray(
+                np.clip(pixels.astype(int) + brighten, 0, 255).astype(np.uint8)
+            )
+            frame = av.VideoFrame.from_ndarray(np.asarray(picture_.resize(size)), format="rgb24")
+            container.mux(stream.encode(frame))  # type: ignore[union-attr]
+        container.mux(stream.encode(None))  # type: ignore[union-attr]
+    return path.read_bytes()
+
+
+def _bank_video(system: Principal, bank: Bank, data: bytes, external_id: str) -> None:
+    record = hash_file(_write_named(data, ".mp4"), ScanOptions())
+    frames = [(int(f[1]), bytes.fromhex(f[2])) for f in record["frames"]]
+    banks.add_video_entry(system, bank, frames=frames, external_id=external_id)
+
+
+def _write_named(data: bytes, suffix: str) -> Path:
+    path = Path(settings.HAVEN.media_dir) / f"tmp-{random.random()}{suffix}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def test_a_video_is_held_confirmed_and_its_reupload_blocked(
+    tmp_path: Path, system: Principal, analyst: Principal, agency: Agency
+) -> None:
+    bank = banks.create_bank(system, name="Known videos (benign stand-ins)")
+    _bank_video(system, bank, clip(tmp_path / "known.mp4"), "v1")
+    edited_clip = clip(tmp_path / "edit.mp4", brighten=10)
+
+    def send(cid: str, data: bytes, account: str) -> ScannedContent:
+        path = _write_named(data, ".mp4")
+        record = hash_file(path, ScanOptions(dihedral=True))
+        info = ContentInfo(cid, uploader_account=account, surface="private_message")
+        return scan(
+            system, info, record, media=MediaFile(str(path), f"{cid}.mp4", "video/mp4")
+        ).content
+
+    held = send("v-1", edited_clip, "acct-1")
+    assert held.media == "video" and held.decision == "hold", (held.matches, held.hashes.get("frames"))
+    assert any(m["signal_type"] == "vpdq" for m in held.matches)
+    item = Review.objects.get(content=held)
+    assert item.evidence is not None and item.evidence.media_type == "video/mp4"
+    review.confirm(analyst, item, classification="B2")
+    removed = Bank.objects.get(agency=agency, name=REMOVED_HERE)
+    assert BankEntry.objects.filter(bank=removed, signal_type="vpdq").count() == 1
+    reset_matcher()
+    again = send("v-2", clip(tmp_path / "again.mp4", brighten=-10, size=(144, 108)), "acct-2")
+    assert again.decision == "block" and not Review.objects.filter(content=again).exists()
+
+
+def test_a_video_banked_later_holds_the_earlier_upload(tmp_path: Path, system: Principal) -> None:
+    path = _write_named(clip(tmp_path / "old.mp4", seed=8, brighten=8), ".mp4")
+    record = hash_file(path, ScanOptions(dihedral=True))
+    past = scan(system, ContentInfo("v-old"), record).content
+    assert past.decision == "allow"
+    bank = banks.create_bank(system, name="Late videos (benign)")
+    _bank_video(system, bank, clip(tmp_path / "late.mp4", seed=8), "v-late")
+    follow()
+    past.refresh_from_db()
+    assert past.decision == "hold" and Review.objects.filter(content=past).exists()

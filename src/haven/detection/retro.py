@@ -5,7 +5,8 @@ It follows the banks like the matchers do: new entries by id, enabled/disabled e
 the change log, from a cursor kept in the database, so each run does only what is new and
 a crash repeats at most one run. Past uploads' PDQ hashes (with their rotations, flips and
 video frames) are put in an exact multi-index hash for the run; MD5 and SHA-256 are looked
-up by value. An upload is only ever matched against its own agency's banks.
+up by value; a banked whole video (vPDQ) by vPDQ's rule over each upload's frames. An
+upload is only ever matched against its own agency's banks.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from haven.audit.services import record
 from haven.banks.models import BankChange, BankEntry
+from haven.banks.services import unpack_frames
 from haven.detection.models import (
     BankPolicy,
     RetroCursor,
@@ -27,6 +29,7 @@ from haven.detection.models import (
     ScanHash,
     ScannedContent,
 )
+from haven.index.bank import VIDEO_BANKED_SHARE, VIDEO_QUALITY_THRESHOLD
 from haven.index.mih import MultiIndexHash
 
 __all__ = ["BATCH", "RetroRun", "follow"]
@@ -68,9 +71,9 @@ def _hits(entries: list[BankEntry]) -> dict[int, list[tuple[BankEntry, int]]]:
         ).values_list("content_id", flat=True)
         for content_pk in set(rows):
             found[content_pk].append((entry, 0))
-    pdq = [e for e in entries if e.signal_type == "pdq"]
-    if pdq:
-        agencies = {e.bank.agency_id for e in pdq}
+    perceptual = [e for e in entries if e.signal_type in ("pdq", "vpdq")]
+    if perceptual:
+        agencies = {e.bank.agency_id for e in perceptual}
         stored = list(
             ScanHash.objects.filter(signal="pdq", content__agency_id__in=agencies).values_list(
                 "content_id", "hash", "content__agency_id"
@@ -80,14 +83,61 @@ def _hits(entries: list[BankEntry]) -> dict[int, list[tuple[BankEntry, int]]]:
             index = MultiIndexHash(
                 np.frombuffer(b"".join(bytes(h) for _, h, _ in stored), np.uint8).reshape(-1, 32)
             )
-            radius = max(e.bank.threshold for e in pdq)
-            matches = index.search([bytes(e.hash) for e in pdq], radius=radius)
-            for k, entry in enumerate(pdq):
-                for slot, distance in matches.for_query(k):
-                    content_pk, _, agency = stored[slot]
-                    if agency == entry.bank.agency_id and distance <= entry.bank.threshold:
-                        found[content_pk].append((entry, distance))
+            _pdq_hits(index, stored, [e for e in perceptual if e.signal_type == "pdq"], found)
+            for entry in (e for e in perceptual if e.signal_type == "vpdq"):
+                _video_hits(index, stored, entry, found)
     return found
+
+
+Stored = list[tuple[int, bytes, int]]
+
+
+def _pdq_hits(
+    index: MultiIndexHash,
+    stored: Stored,
+    pdq: list[BankEntry],
+    found: dict[int, list[tuple[BankEntry, int]]],
+) -> None:
+    if not pdq:
+        return
+    radius = max(e.bank.threshold for e in pdq)
+    matches = index.search([bytes(e.hash) for e in pdq], radius=radius)
+    for k, entry in enumerate(pdq):
+        for slot, distance in matches.for_query(k):
+            content_pk, _, agency = stored[slot]
+            if agency == entry.bank.agency_id and distance <= entry.bank.threshold:
+                found[content_pk].append((entry, distance))
+
+
+def _video_hits(
+    index: MultiIndexHash,
+    stored: Stored,
+    entry: BankEntry,
+    found: dict[int, list[tuple[BankEntry, int]]],
+) -> None:
+    """vPDQ's rule, as at scan time: a past upload matches a banked video when at least
+    80 % of the video's distinct good frames lie within the threshold of its frames."""
+    frames = list(
+        dict.fromkeys(
+            pdq
+            for quality, pdq in unpack_frames(entry.frames)
+            if quality >= VIDEO_QUALITY_THRESHOLD
+        )
+    )
+    if not frames:
+        return
+    matches = index.search(frames, radius=entry.bank.threshold)
+    near: dict[int, set[int]] = defaultdict(set)
+    nearest: dict[int, int] = {}
+    for k in range(len(frames)):
+        for slot, distance in matches.for_query(k):
+            content_pk, _, agency = stored[slot]
+            if agency == entry.bank.agency_id:
+                near[content_pk].add(k)
+                nearest[content_pk] = min(distance, nearest.get(content_pk, distance))
+    for content_pk, hit in near.items():
+        if len(hit) / len(frames) >= VIDEO_BANKED_SHARE:
+            found[content_pk].append((entry, nearest[content_pk]))
 
 
 def _holding_banks(bank_ids: set[int]) -> set[int]:

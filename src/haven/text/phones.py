@@ -247,8 +247,12 @@ def _spelled_keys(langs: Iterable[str]) -> list[str]:
     return sorted({word for lang in langs for word in _WORDS[lang]})
 
 
-_TABLES: dict[str | None, _Tables] = {lang: _tables((lang, "en")) for lang in _LANGS}
-_TABLES[None] = _tables(_LANGS)
+@functools.cache
+def _tables_for(lang: str | None) -> _Tables:
+    """A language's tables (with English), or every language's; built on first use, since
+    compiling the spelled-number patterns takes seconds and most processes never read a
+    phone number (a scan server's workers, most `haven` commands)."""
+    return _tables(_LANGS) if lang is None else _tables((lang, "en"))
 
 _NO_LETTER = r"(?![^\W\d_])"  # no letter follows, accented ones included ("0170 más")
 # Decoys: digit runs that are prices, times, heights, dates or references, never phones.
@@ -771,7 +775,7 @@ def find_phones(
     region = region.upper()
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise PhoneError(f"unknown region {region!r}")
-    tables = _TABLES.get(lang if lang in _TABLES else None, _TABLES[None])
+    tables = _tables_for(lang if lang in _LANGS else None)
     gapped, scan = _scan_text(nt.text)
     scan_spans = [match.span() for match in tables.run.finditer(scan)]
     windows, scan_spans = _candidate_windows(scan, scan_spans)
