@@ -27,7 +27,14 @@ from haven.accounts.permissions import Principal, check, principal_of
 from haven.banks.api import HashParseError, parse_hashes
 from haven.detection.appeals import AppealError, file_appeal
 from haven.detection.models import Review, ScannedContent
-from haven.detection.services import ContentInfo, MediaFile, ScanConflict, scan
+from haven.detection.services import (
+    ContentInfo,
+    MediaFile,
+    ScanConflict,
+    ScanItem,
+    scan,
+    scan_many,
+)
 from haven.detection.statement import statement_of_reasons
 from haven.scan.batch import ScanOptions, hash_file
 from haven.web.errors import ApiError, ErrorResponse
@@ -215,7 +222,11 @@ def scan_batch(request: HttpRequest, payload: BatchIn) -> HttpResponse:
         (_info(item.content, f"items[{k}].content"), _record(item.hashes, f"items[{k}].hashes"))
         for k, item in enumerate(payload.items)
     ]
-    results = [_answer(principal, info, record) for info, record in checked]
+    try:
+        outcomes = scan_many(principal, [ScanItem(info, record) for info, record in checked])
+    except ScanConflict as exc:
+        raise ApiError(409, "content_id_reused", str(exc)) from None
+    results = [outcome.as_json() for outcome in outcomes]
     return HttpResponse(json.dumps({"results": results}), content_type="application/json")
 
 

@@ -11,6 +11,7 @@ first, so a reviewer (and later the authority) can see what was actually uploade
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from django.utils import timezone
 
 from haven.accounts.permissions import Principal, check, system_principal, visible
 from haven.banks.lookup import MatchRow, match_upload
+from haven.banks.matcher import matcher
 from haven.banks.models import Bank
 from haven.detection.flood import count_matches
 from haven.detection.models import (
@@ -36,7 +38,16 @@ from haven.detection.uploaders import is_repeat_offender, note_upload
 from haven.evidence.models import EvidenceItem
 from haven.evidence.services import preserve
 
-__all__ = ["ContentInfo", "MediaFile", "ScanConflict", "ScanOutcome", "hash_values", "scan"]
+__all__ = [
+    "ContentInfo",
+    "MediaFile",
+    "ScanConflict",
+    "ScanItem",
+    "ScanOutcome",
+    "hash_values",
+    "scan",
+    "scan_many",
+]
 
 
 class ScanConflict(ValueError):
@@ -207,6 +218,30 @@ def _notify(content: ScannedContent, verdict: Verdict) -> None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ScanItem:
+    """One upload of a batch: its metadata, its hash record and (maybe) its file."""
+
+    info: ContentInfo
+    record: dict[str, Any]
+    media: MediaFile | None = None
+
+
+def _bank_ids(principal: Principal) -> list[int]:
+    """The banks a principal's scans look in, kept as the matcher keeps its own state."""
+
+    def load() -> list[int]:
+        return list(visible(Bank.objects.order_by(), principal).values_list("pk", flat=True))
+
+    return matcher().remembered(("scan banks", principal), load)
+
+
+def _conflict(content_id: str) -> ScanConflict:
+    return ScanConflict(
+        f"content {content_id!r} was scanned before with other hashes; a content id names one file"
+    )
+
+
 def scan(
     principal: Principal,
     info: ContentInfo,
@@ -219,55 +254,105 @@ def scan(
     `media` is the uploaded file when it came with the scan: it is read (and preserved)
     only when a policy holds the upload for review.
     """
+    return scan_many(principal, [ScanItem(info, record, media)])[0]
+
+
+def scan_many(principal: Principal, items: Sequence[ScanItem]) -> list[ScanOutcome]:
+    """Scan a batch of uploads in one transaction; outcomes in the order given.
+
+    A content id seen before (or earlier in the batch) gets the stored answer; one seen
+    with other hashes refuses the whole batch with ScanConflict before anything is kept.
+    """
     check(principal, "scan")
-    hashes = _hashes_of(record)
-    existing = ScannedContent.objects.filter(
-        agency_id=principal.agency_id, content_id=info.content_id
-    ).first()
-    if existing is not None:
-        if existing.hashes != hashes:
-            raise ScanConflict(
-                f"content {info.content_id!r} was scanned before with other hashes; "
-                "a content id names one file"
-            )
-        return ScanOutcome(existing, duplicate=True)
-    banks = list(visible(Bank.objects.all(), principal).values_list("pk", flat=True))
-    rows = match_upload(record, banks) if banks else []
+    hashes = [_hashes_of(item.record) for item in items]
+    ids = [item.info.content_id for item in items]
+    stored = {
+        content.content_id: content
+        for content in ScannedContent.objects.filter(
+            agency_id=principal.agency_id, content_id__in=set(ids)
+        ).order_by()
+    }
+    first: dict[str, int] = {}
+    for k, (content_id, kept) in enumerate(zip(ids, hashes, strict=True)):
+        if content_id in stored and stored[content_id].hashes != kept:
+            raise _conflict(content_id)
+        if content_id in first and hashes[first[content_id]] != kept:
+            raise _conflict(content_id)
+        first.setdefault(content_id, k)
+    fresh = [
+        k for k, content_id in enumerate(ids) if content_id not in stored and first[content_id] == k
+    ]
+    if not fresh:
+        return [ScanOutcome(stored[content_id], duplicate=True) for content_id in ids]
+    banks = _bank_ids(principal)
     now = timezone.now()
-    verdict = _verdict(principal.agency_id, info.content_id, rows, now)
-    evidence = _preserve(principal, info, record, media) if media and verdict.review else None
+    planned: list[tuple[int, list[MatchRow], Verdict, EvidenceItem | None]] = []
+    for k in fresh:
+        item = items[k]
+        rows = match_upload(item.record, banks) if banks else []
+        verdict = _verdict(principal.agency_id, item.info.content_id, rows, now)
+        evidence = None
+        if item.media is not None and verdict.review:
+            evidence = _preserve(principal, item.info, item.record, item.media)
+        planned.append((k, rows, verdict, evidence))
     try:
         with transaction.atomic():
-            content = ScannedContent.objects.create(
-                agency_id=principal.agency_id,
-                content_id=info.content_id,
-                media=str(record.get("type", "hashes")),
-                surface=info.surface,
-                uploader_account=info.uploader_account,
-                uploader_name=info.uploader_name,
-                ip=info.ip,
-                uploaded_at=info.uploaded_at,
-                url=info.url,
-                hashes=hashes,
-                decision=verdict.decision,
-                matches=[_row_json(r) for r in rows],
-                policy=verdict.as_json(),
-                scanned_at=now,
-                scanned_by=principal.actor,
+            created = ScannedContent.objects.bulk_create(
+                [
+                    _content_row(principal, items[k], hashes[k], rows, verdict, now)
+                    for k, rows, verdict, _ in planned
+                ]
             )
             ScanHash.objects.bulk_create(
                 ScanHash(content=content, signal=signal, hash=value)
-                for signal, value in sorted(hash_values(hashes))
+                for content in created
+                for signal, value in sorted(hash_values(content.hashes))
             )
-            if verdict.review:
-                _open_review(content, verdict, evidence)
-            elif verdict.acting:
-                note_upload(content, matched=True)
-            if verdict.notify:
-                _notify(content, verdict)
-    except IntegrityError:  # the same content scanned twice at once: the first one stands
-        content = ScannedContent.objects.get(
-            agency_id=principal.agency_id, content_id=info.content_id
-        )
-        return ScanOutcome(content, duplicate=True)
-    return ScanOutcome(content, duplicate=False)
+            for content, (_, _, verdict, evidence) in zip(created, planned, strict=True):
+                if verdict.review:
+                    _open_review(content, verdict, evidence)
+                elif verdict.acting:
+                    note_upload(content, matched=True)
+                if verdict.notify:
+                    _notify(content, verdict)
+    except IntegrityError:
+        if len(items) == 1:  # the same content scanned twice at once: the first one stands
+            content = ScannedContent.objects.get(agency_id=principal.agency_id, content_id=ids[0])
+            return [ScanOutcome(content, duplicate=True)]
+        # Another request stored one of these meanwhile: settle them one at a time.
+        return [scan(principal, item.info, item.record, media=item.media) for item in items]
+    made = {content.content_id: content for content in created}
+    return [
+        ScanOutcome(made[content_id], duplicate=False)
+        if content_id in made and first[content_id] == k
+        else ScanOutcome(stored.get(content_id) or made[content_id], duplicate=True)
+        for k, content_id in enumerate(ids)
+    ]
+
+
+def _content_row(
+    principal: Principal,
+    item: ScanItem,
+    hashes: dict[str, Any],
+    rows: list[MatchRow],
+    verdict: Verdict,
+    now: datetime,
+) -> ScannedContent:
+    info = item.info
+    return ScannedContent(
+        agency_id=principal.agency_id,
+        content_id=info.content_id,
+        media=str(item.record.get("type", "hashes")),
+        surface=info.surface,
+        uploader_account=info.uploader_account,
+        uploader_name=info.uploader_name,
+        ip=info.ip,
+        uploaded_at=info.uploaded_at,
+        url=info.url,
+        hashes=hashes,
+        decision=verdict.decision,
+        matches=[_row_json(r) for r in rows],
+        policy=verdict.as_json(),
+        scanned_at=now,
+        scanned_by=principal.actor,
+    )
