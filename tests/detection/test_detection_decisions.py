@@ -220,6 +220,13 @@ def test_reveal_is_one_at_a_time_and_goes_into_the_report(
     with pytest.raises(review.ReviewError, match="another item"):
         review.revealed_bytes(analyst, first, two.token)
     assert AuditEntry.objects.filter(action="review.reveal").count() == 2
+    exif = review.reveal(analyst, second, exif=True)  # an EXIF reveal shows the EXIF only
+    assert isinstance(review.exif_of(analyst, second, exif.token), dict)
+    with pytest.raises(review.ReviewError, match="exif only"):
+        review.revealed_bytes(analyst, second, exif.token)
+    assert review.end_reveals(analyst) == 1
+    with pytest.raises(review.ReviewError, match="ended"):
+        review.exif_of(analyst, second, exif.token)
     first.refresh_from_db()
     assert first.viewed and not first.exif_viewed
     done = review.confirm(analyst, first, classification="A2")
@@ -512,7 +519,10 @@ def test_a_video_is_held_confirmed_and_its_reupload_blocked(
         ).content
 
     held = send("v-1", edited_clip, "acct-1")
-    assert held.media == "video" and held.decision == "hold", (held.matches, held.hashes.get("frames"))
+    assert held.media == "video" and held.decision == "hold", (
+        held.matches,
+        held.hashes.get("frames"),
+    )
     assert any(m["signal_type"] == "vpdq" for m in held.matches)
     item = Review.objects.get(content=held)
     assert item.evidence is not None and item.evidence.media_type == "video/mp4"

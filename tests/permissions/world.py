@@ -142,6 +142,64 @@ def _ad(agency: Agency, cluster: Model, external_id: str, phone: str) -> Model:
     )
 
 
+def _review(agency: Agency, content_id: str, with_file: bool) -> Model:
+    """A held upload's review; agency A's has a file in the vault (generated shapes)."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from haven.accounts.permissions import system_principal
+    from haven.detection.models import Review, ScannedContent
+    from haven.evidence.services import preserve
+
+    item = None
+    if with_file:
+        image = Image.new("RGB", (64, 48), (240, 230, 200))
+        ImageDraw.Draw(image).ellipse((8, 8, 40, 40), fill=(30, 90, 160))
+        out = io.BytesIO()
+        image.save(out, format="PNG")
+        keeper = system_principal(agency.pk, "matrix")
+        item = preserve(
+            keeper, out.getvalue(), reason="matrix: held for review", media_type="image"
+        )
+    content = ScannedContent.objects.create(
+        agency=agency,
+        content_id=content_id,
+        media="image",
+        hashes={"type": "image"},
+        decision="hold",
+        scanned_by="matrix",
+    )
+    return Review.objects.create(agency=agency, content=content, evidence=item)
+
+
+def _draft(agency: Agency, content_id: str) -> Model:
+    """A confirmed review whose report draft waits to be sent (made-up hashes, no file)."""
+    from haven.accounts.permissions import system_principal
+    from haven.detection.models import Review, ScannedContent
+    from haven.detection.reporting import build_draft
+
+    digest = hashlib.sha256(content_id.encode()).hexdigest()
+    content = ScannedContent.objects.create(
+        agency=agency,
+        content_id=content_id,
+        media="image",
+        hashes={"md5": digest[:32], "sha256": digest},
+        decision="block",
+        scanned_by="matrix",
+    )
+    review = Review.objects.create(
+        agency=agency,
+        content=content,
+        state="confirmed",
+        classification="B2",
+        decided_at=timezone.now(),
+    )
+    review.report_draft = build_draft(review, system_principal(agency.pk, "matrix"))
+    review.save(update_fields=["report_draft"])
+    return review
+
+
 def build_world() -> World:
     """Agencies A and B with users, banks, entries, tokens, a pinned node, ads, clusters."""
     world = World()
@@ -180,6 +238,19 @@ def build_world() -> World:
     world.records.update(cluster_a=cluster_a, cluster_b=cluster_b)
     world.records["ad_a"] = _ad(agency_a, cluster_a, "a-ad-1", "+1 202 555 0142")
     world.records["ad_b"] = _ad(agency_b, cluster_b, "b-ad-1", "+1 202 555 0143")
+    world.records["review_a"] = _review(agency_a, "a-upload-1", with_file=True)
+    world.records["review_b"] = _review(agency_b, "b-upload-1", with_file=False)
+    world.records["draft_a"] = _draft(agency_a, "a-upload-2")
+    world.records["draft_b"] = _draft(agency_b, "b-upload-2")
+    from haven.detection.models import Appeal, UploaderAccount
+
+    for side, agency in (("a", agency_a), ("b", agency_b)):
+        world.records[f"uploader_{side}"] = UploaderAccount.objects.create(
+            agency=agency, account_id=f"{side}-account-1", matches=1
+        )
+        world.records[f"appeal_{side}"] = Appeal.objects.create(
+            agency=agency, review=world.records[f"review_{side}"], statement="Synthetic appeal."
+        )
     return world
 
 

@@ -129,6 +129,9 @@ def test_the_role_section_links_what_the_role_may_open() -> None:
     assert links == {
         "Banks": reverse("banks:list"),
         "Match debugger": reverse("banks:debugger"),
+        "Review": reverse("detection:review-queue"),
+        "Reports": reverse("detection:report-drafts"),
+        "Transparency": reverse("detection:transparency"),
         "Ad networks": reverse("ads:clusters"),
     }
     allowed = response.context["role"]["allowed"]

@@ -72,7 +72,8 @@ PERMISSIONS: dict[str, str] = {
     "ads:read": "see ingested ads, their signals and the clusters that link them (audited)",
     "ads:ingest": "ingest ads from a file and relink the clusters",
     "reports:submit": "send reports to this node's intake (a provider's machine client)",
-    "reports:send": "send reports from this node to an authority; manage report destinations",
+    "reports:send": "check, edit and send reports from this node to an authority",
+    "reports:destinations": "add the authorities and NCMEC accounts reports go to, with their keys",
     "evidence:read": "list preserved evidence and its chain of custody (never the content)",
     "evidence:preserve": "preserve content in the evidence vault",
     "evidence:view": "open preserved content, saying why (recorded in its custody log)",
@@ -111,6 +112,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "node:manage",
             "detection:manage",
             "policies:manage",
+            "reports:destinations",
             "transparency:read",
         }
     ),

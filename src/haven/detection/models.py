@@ -266,6 +266,7 @@ class RevealGrant(models.Model):
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="+")
     user_id = models.BigIntegerField()
     token = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=8, default="file", help_text="file, or exif only")
     granted_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)

@@ -89,7 +89,7 @@ def _hits(entries: list[BankEntry]) -> dict[int, list[tuple[BankEntry, int]]]:
     return found
 
 
-Stored = list[tuple[int, bytes, int]]
+Stored = list[tuple[int, "bytes | memoryview", int]]
 
 
 def _pdq_hits(

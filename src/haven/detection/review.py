@@ -43,6 +43,7 @@ __all__ = [
     "REVEAL_SECONDS",
     "ReviewError",
     "confirm",
+    "end_reveals",
     "exif_of",
     "false_positive",
     "get_review",
@@ -108,6 +109,7 @@ def reveal(principal: Principal, review: Review, *, exif: bool = False) -> Revea
             review=review,
             user_id=principal.user_id,
             token=secrets.token_urlsafe(32),
+            kind="exif" if exif else "file",
             expires_at=now + timedelta(seconds=REVEAL_SECONDS),
         )
         field = "exif_viewed" if exif else "viewed"
@@ -123,30 +125,47 @@ def reveal(principal: Principal, review: Review, *, exif: bool = False) -> Revea
     return Reveal(grant.token, grant.expires_at.isoformat())
 
 
-def _live_grant(principal: Principal, token: str) -> RevealGrant:
+def end_reveals(principal: Principal) -> int:
+    """Blur again: end every grant the reviewer holds now (how many were live)."""
+    if principal.user_id is None:
+        return 0
+    return RevealGrant.objects.filter(user_id=principal.user_id, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def _live_grant(principal: Principal, token: str, kind: str) -> RevealGrant:
     if principal.user_id is None:
         raise ReviewError("only a signed-in person can see a revealed file")
     grant = RevealGrant.objects.filter(token=token, user_id=principal.user_id).first()
     if grant is None or grant.revoked_at is not None or grant.expires_at <= timezone.now():
         raise ReviewError("this reveal has ended; reveal the item again")
+    if grant.kind != kind:
+        raise ReviewError(f"this reveal shows the {grant.kind} only")
     return grant
+
+
+def _open(principal: Principal, review: Review, token: str, kind: str) -> bytes:
+    grant = _live_grant(principal, token, kind)
+    if grant.review_id != review.pk or review.evidence_id is None:
+        raise ReviewError("this reveal is for another item")
+    reason = f"review {review.pk}: " + ("reveal" if kind == "file" else "EXIF shown, not the file")
+    _, data = open_item(principal, review.evidence_id, reason=reason)
+    return data
 
 
 def revealed_bytes(principal: Principal, review: Review, token: str) -> bytes:
     """The unblurred file, against a live grant for exactly this review (custody-logged)."""
     check(principal, "media:reveal")
-    grant = _live_grant(principal, token)
-    if grant.review_id != review.pk or review.evidence_id is None:
-        raise ReviewError("this reveal is for another item")
-    _, data = open_item(principal, review.evidence_id, reason=f"review {review.pk}: reveal")
-    return data
+    return _open(principal, review, token, "file")
 
 
 def exif_of(principal: Principal, review: Review, token: str) -> dict[str, str]:
     """The file's EXIF tags as text, against a live grant (the reveal recorded the viewing)."""
     from PIL import ExifTags, Image
 
-    data = revealed_bytes(principal, review, token)
+    check(principal, "media:reveal")
+    data = _open(principal, review, token, "exif")
     try:
         with Image.open(io.BytesIO(data)) as image:
             tags = image.getexif()

@@ -69,7 +69,7 @@ def add_destination(
 ) -> Destination:
     """A destination for the principal's agency; `recipient_key_id` names the pinned key of
     the authority node that a Haven destination's files are sealed to (needed for files)."""
-    check(principal, "reports:send")
+    check(principal, "reports:destinations")
     if kind not in dict(DESTINATION_KINDS):
         raise ReportError(f"a destination is {' or '.join(dict(DESTINATION_KINDS))}, not {kind!r}")
     if not url.startswith(("https://", "http://")):
@@ -129,7 +129,7 @@ def _recipient_key(destination: Destination) -> tuple[bytes, str]:
     if pin is None:
         raise ReportError(
             f"destination {destination.name!r} has no recipient key: files travel sealed "
-            "to the authority node's pinned key (add the destination with --recipient)"
+            "to the authority node's pinned key, which an administrator sets"
         )
     if pin.revoked_at is not None:
         raise ReportError(

@@ -254,6 +254,7 @@ def _tables_for(lang: str | None) -> _Tables:
     phone number (a scan server's workers, most `haven` commands)."""
     return _tables(_LANGS) if lang is None else _tables((lang, "en"))
 
+
 _NO_LETTER = r"(?![^\W\d_])"  # no letter follows, accented ones included ("0170 más")
 # Decoys: digit runs that are prices, times, heights, dates or references, never phones.
 _NOT_AFTER_DIGIT = r"(?<!\d)(?<!\d[\-./ ])"

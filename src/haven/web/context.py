@@ -16,10 +16,15 @@ NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("Dashboard", "web:dashboard", "dashboard"),
     ("Banks", "banks:list", "banks:read"),
     ("Match debugger", "banks:debugger", "match"),
+    ("Review", "detection:review-queue", "review"),
+    ("Reports", "detection:report-drafts", "reports:send"),
+    ("Policies", "detection:policies", "policies:manage"),
+    ("Transparency", "detection:transparency", "transparency:read"),
     ("Ad networks", "ads:clusters", "ads:read"),
     ("Audit log", "audit:log", "audit:read"),
     ("Users", "accounts:users", "users:manage"),
     ("API tokens", "accounts:tokens", "tokens:manage"),
+    ("Report destinations", "detection:destinations", "reports:destinations"),
     ("Node", "exchange:node", "node:manage"),
 )
 

@@ -154,6 +154,16 @@ def _ads_card(principal: Principal) -> dict[str, Any]:
     }
 
 
+def _alerts_card(principal: Principal) -> dict[str, Any]:
+    from haven.detection.alerts import open_alerts
+
+    alerts = open_alerts(principal)
+    return {
+        "open": alerts.count(),
+        "flood": alerts.filter(kind="flood_guard").count(),
+    }
+
+
 def _role(request: HttpRequest, principal: Principal) -> dict[str, Any]:
     role_value = getattr(getattr(request, "user", None), "role", "")
     try:
@@ -183,4 +193,6 @@ def dashboard_context(request: HttpRequest) -> dict[str, Any]:
         context["banks"] = _bank_card(principal)
     if principal.can("ads:read"):
         context["ads"] = _ads_card(principal)
+    if principal.can("policies:manage"):
+        context["alerts"] = _alerts_card(principal)
     return context

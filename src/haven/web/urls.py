@@ -14,6 +14,7 @@ urlpatterns = [
     path("audit/", include(("haven.audit.urls", "audit"))),
     path("banks/", include(("haven.banks.urls", "banks"))),
     path("ads/", include(("haven.ads.urls", "ads"))),
+    path("provider/", include(("haven.detection.urls", "detection"))),
     path("node/", include(("haven.exchange.urls", "exchange"))),
     path("healthz", views.health, name="health"),
     path("api/", api.urls),
