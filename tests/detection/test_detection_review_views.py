@@ -518,9 +518,13 @@ def test_the_nav_links_the_queue_for_reviewers_only(web: Client, agency: Agency)
 
 
 def test_the_wellness_timer_gets_its_interval_from_the_server(
-    web: Client, settings: object
+    web: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from dataclasses import replace
+
+    from django.conf import settings
+
     html = web.get("/provider/review/").content.decode()
     assert 'data-break-minutes="20' in html
-    settings.HAVEN_REVIEW_BREAK_MINUTES = 45  # type: ignore[attr-defined]
+    monkeypatch.setattr(settings, "HAVEN", replace(settings.HAVEN, review_break_minutes=45))
     assert 'data-break-minutes="45' in web.get("/provider/review/").content.decode()

@@ -46,7 +46,6 @@ from haven.evidence.services import EvidenceError, vault
 from haven.evidence.vault import VaultError
 
 __all__ = [
-    "BREAK_MINUTES",
     "QUEUE_SIZE",
     "review_blur",
     "review_decide",
@@ -60,8 +59,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 50
-# The wellness timer's default; a node may set HAVEN_REVIEW_BREAK_MINUTES in its settings.
-BREAK_MINUTES = 20
 BREAK_LENGTH_MINUTES = 5
 REVEALED_FRAMES = 6
 REVEALED_FRAME_SIDE = 360
@@ -77,12 +74,7 @@ def _principal(request: HttpRequest) -> Principal:
 
 
 def _break_minutes() -> float:
-    value = getattr(settings, "HAVEN_REVIEW_BREAK_MINUTES", BREAK_MINUTES)
-    try:
-        minutes = float(value)
-    except (TypeError, ValueError):
-        return float(BREAK_MINUTES)
-    return minutes if minutes > 0 else float(BREAK_MINUTES)
+    return float(settings.HAVEN.review_break_minutes)
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:

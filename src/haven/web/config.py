@@ -139,6 +139,12 @@ SETTINGS: tuple[Setting, ...] = (
         "days preserved evidence is kept after it is reported (or preserved, if never reported)",
     ),
     Setting(
+        "HAVEN_REVIEW_BREAK_MINUTES",
+        "review_break_minutes",
+        "20",
+        "minutes of reviewing after which the review queue suggests a break",
+    ),
+    Setting(
         "HAVEN_AUDIT_CHECKPOINT_EVERY",
         "audit_checkpoint_every",
         "100",
@@ -258,6 +264,7 @@ class HavenConfig:
     phone_region: str
     intake_agency: str
     evidence_retention_days: int
+    review_break_minutes: int
 
     @property
     def secret_key_file(self) -> Path:
@@ -340,6 +347,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> HavenConfig:
         intake_agency=raw("HAVEN_INTAKE_AGENCY").strip()[:200],
         evidence_retention_days=_integer(
             "HAVEN_EVIDENCE_RETENTION_DAYS", raw("HAVEN_EVIDENCE_RETENTION_DAYS"), 1
+        ),
+        review_break_minutes=_integer(
+            "HAVEN_REVIEW_BREAK_MINUTES", raw("HAVEN_REVIEW_BREAK_MINUTES"), 1
         ),
     )
 
