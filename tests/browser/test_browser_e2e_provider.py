@@ -21,10 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import subprocess
-import sys
 import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -36,8 +33,9 @@ import pytest
 from tests.accounts.helpers import make_agency
 from tests.browser.flows import person, sign_in
 from tests.browser.tab import Tab
+from tests.detection.test_detection_decisions import _bank_video as bank_video
 from tests.detection.test_detection_decisions import clip, edited, jpeg, picture
-from tests.nodes import free_port, haven, node_env, python
+from tests.nodes import haven, node_env, python, serving
 
 from haven.accounts.models import ApiToken
 from haven.accounts.permissions import system_principal
@@ -94,36 +92,8 @@ def authority(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Authority]:
         env, "token", "create", "provider intake", "--scope", "reports:submit", "--agency", PROVIDER
     ).strip()
     keys = json.loads(haven(env, "keys", "show", "--json"))["signing_key"]
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "haven.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--access-log",
-            "off",
-        ],
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None, "no authority"
-                time.sleep(0.3)
+    with serving(env) as url:
         yield Authority(url, folder, env, token, keys["public_key"], keys["id"])
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 @dataclass
@@ -362,12 +332,7 @@ def test_an_upload_goes_from_match_to_report_to_removal_image_and_video(
         hash_hex=hash_image(jpeg(picture(9))).pdq.hash.hex(),
         external_id="late-image",
     )
-    late_clip = tmp_path / "late.mp4"
-    clip(late_clip, seed=8)
-    late_frames = [
-        (int(f[1]), bytes.fromhex(f[2])) for f in hash_file(late_clip, ScanOptions())["frames"]
-    ]
-    banks.add_video_entry(system, late, frames=late_frames, external_id="late-video")
+    bank_video(system, late, clip(tmp_path / "late.mp4", seed=8), "late-video")
     run = follow()
     held = set(ScannedContent.objects.filter(pk__in=run.held).values_list("content_id", flat=True))
     assert held == {"early-image", "early-video"}

@@ -12,14 +12,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.nodes import free_port, haven, node_env, python
+from tests.nodes import free_port, haven, node_env, python, serving
 from tests.reports.reports_helpers import report_doc
 
 pytestmark = pytest.mark.slow
@@ -79,32 +76,7 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, 
         "--agency",
         "Example Ads (synthetic provider)",
     ).strip()
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "haven.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--access-log",
-            "off",
-        ],
-        env=authority_env,
-    )
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "the authority node did not start"
-                assert server.poll() is None, "the authority node exited"
-                time.sleep(0.3)
+    with serving(authority_env) as url:
         token_file = provider / "intake-token"
         token_file.write_text(token)
         haven(
@@ -112,14 +84,11 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, 
             "reports",
             "destination",
             "hotline",
-            f"http://127.0.0.1:{port}",
+            url,
             "--token-file",
             str(token_file),
         )
         yield provider_env, authority
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def _queue(env: dict[str, str], folder: Path, report_id: str) -> None:

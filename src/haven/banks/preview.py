@@ -22,7 +22,7 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,7 @@ __all__ = [
     "image_preview",
     "issue_ticket",
     "redeem_ticket",
+    "sample_frames",
     "video_strip",
 ]
 
@@ -118,12 +119,16 @@ def image_preview(data: bytes) -> Preview:
     return blur_pixels(decoded.pixels, label="blurred greyscale preview")
 
 
-def video_strip(path: Path, *, frames: int = STRIP_FRAMES) -> list[Preview]:
-    """Up to `frames` blurred frames spread over a video: a silent strip, no audio at all.
+def sample_frames(
+    path: Path, *, frames: int, convert: Callable[[Any], NDArray[np.uint8]]
+) -> list[tuple[float, NDArray[np.uint8]]]:
+    """Up to `frames` (seconds, converted frame) pairs spread over a video, no audio at all.
 
     Frames are sampled once per second, as the hash samples them; a list of kept frames
-    is halved (and its stride doubled) whenever it outgrows twice the strip, so a video of
-    any length is decoded once in bounded memory and the strip still spans all of it.
+    is halved (and its stride doubled) whenever it outgrows twice the wanted number, so a
+    video of any length is decoded once in bounded memory and the sample still spans all
+    of it. `convert` turns a decoded PyAV frame into the pixels kept (small, so memory
+    stays bounded).
     """
     from haven.media import video as engine
 
@@ -144,7 +149,7 @@ def video_strip(path: Path, *, frames: int = STRIP_FRAMES) -> list[Preview]:
             if not sampler.take(seconds):
                 continue
             if sampled % stride == 0:
-                kept.append((float(seconds), engine._luma(frame, STRIP_SIDE)))
+                kept.append((float(seconds), convert(frame)))
                 if len(kept) >= 2 * frames:
                     kept = kept[::2]
                     stride *= 2
@@ -154,6 +159,14 @@ def video_strip(path: Path, *, frames: int = STRIP_FRAMES) -> list[Preview]:
     if len(kept) > frames:
         last = len(kept) - 1
         kept = [kept[round(i * last / (frames - 1))] for i in range(frames)]
+    return kept
+
+
+def video_strip(path: Path, *, frames: int = STRIP_FRAMES) -> list[Preview]:
+    """Up to `frames` blurred frames spread over a video: a silent strip."""
+    from haven.media import video as engine
+
+    kept = sample_frames(path, frames=frames, convert=lambda f: engine._luma(f, STRIP_SIDE))
     return [
         blur_pixels(luma, max_side=STRIP_SIDE, label=f"blurred frame at {seconds:.0f} s")
         for seconds, luma in kept

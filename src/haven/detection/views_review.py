@@ -37,7 +37,7 @@ from PIL import Image
 
 from haven.accounts.permissions import PermissionDenied, Principal, principal_of, require
 from haven.audit.services import record
-from haven.banks.preview import UploadStore, image_preview, video_strip
+from haven.banks.preview import UploadStore, image_preview, sample_frames, video_strip
 from haven.detection import review as reviews
 from haven.detection.models import SURFACES, Review, UploaderAccount
 from haven.detection.policies import Quality, bank_quality
@@ -419,37 +419,16 @@ def _image_type(data: bytes) -> str | None:
     return Image.MIME.get(kind) if kind in _SERVABLE_IMAGES else None
 
 
-def _sample_frames(path: Path) -> list[NDArray[np.uint8]]:
-    """Up to REVEALED_FRAMES colour frames spread over a video (one per second sampled)."""
-    from haven.media import video as engine
+def _revealed_frame(frame: Any) -> NDArray[np.uint8]:
+    image = Image.fromarray(np.asarray(frame.to_ndarray(format="rgb24")))
+    image.thumbnail((REVEALED_FRAME_SIDE, REVEALED_FRAME_SIDE))
+    return np.asarray(image.convert("RGB"))
 
-    options = engine.VideoOptions(frames_per_second=1.0, thread_count=1)
-    kept: list[NDArray[np.uint8]] = []
-    stride = 1
-    sampled = 0
-    with engine._open(path, path.stat().st_size, options) as container:
-        stream = engine._video_stream(container)
-        engine._configure(stream, options)
-        clock = engine._Clock(stream)
-        sampler = engine._Sampler(options.sampling_rate)
-        state = engine._DecodeState()
-        for frame in engine._decoded_frames(container, stream, options.max_decode_errors, state):
-            engine._check_size(frame.width, frame.height, options.max_pixels_per_frame)
-            if not sampler.take(clock.time_of(frame)):
-                continue
-            if sampled % stride == 0:
-                image = Image.fromarray(np.asarray(frame.to_ndarray(format="rgb24")))
-                image.thumbnail((REVEALED_FRAME_SIDE, REVEALED_FRAME_SIDE))
-                kept.append(np.asarray(image.convert("RGB")))
-                if len(kept) >= 2 * REVEALED_FRAMES:
-                    kept, stride = kept[::2], stride * 2
-            sampled += 1
-            if sampled >= options.max_frames:
-                break
-    if len(kept) > REVEALED_FRAMES:
-        last = len(kept) - 1
-        kept = [kept[round(i * last / (REVEALED_FRAMES - 1))] for i in range(REVEALED_FRAMES)]
-    return kept
+
+def _sample_frames(path: Path) -> list[NDArray[np.uint8]]:
+    """A revealed video's key frames, in colour, spread over it like the blurred strip."""
+    kept = sample_frames(path, frames=REVEALED_FRAMES, convert=_revealed_frame)
+    return [pixels for _, pixels in kept]
 
 
 def _frame_sheet(data: bytes) -> bytes:
