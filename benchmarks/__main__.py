@@ -10,6 +10,7 @@ from benchmarks import (
     bench_index,
     bench_intake,
     bench_robustness,
+    bench_scan,
     bench_text_extraction,
     bench_text_linking,
 )
@@ -23,6 +24,7 @@ def main() -> int:
         bench_index,
         bench_api,
         bench_intake,
+        bench_scan,
         bench_text_extraction,
         bench_text_linking,
     ):
