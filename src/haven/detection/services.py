@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 
 from haven.accounts.permissions import Principal, check, system_principal, visible
@@ -37,6 +37,7 @@ from haven.detection.policy import Finding, Rule, Verdict, decide
 from haven.detection.uploaders import is_repeat_offender, note_upload
 from haven.evidence.models import EvidenceItem
 from haven.evidence.services import preserve
+from haven.web.group_commit import GroupCommit, Pending
 
 __all__ = [
     "ContentInfo",
@@ -260,6 +261,9 @@ def scan(
 def scan_many(principal: Principal, items: Sequence[ScanItem]) -> list[ScanOutcome]:
     """Scan a batch of uploads in one transaction; outcomes in the order given.
 
+    The transaction is shared with the scans other requests of this server process make at
+    the same moment (group commit): one fsync for many, each answered after the commit.
+
     A content id seen before (or earlier in the batch) gets the stored answer; one seen
     with other hashes refuses the whole batch with ScanConflict before anything is kept.
     """
@@ -295,32 +299,22 @@ def scan_many(principal: Principal, items: Sequence[ScanItem]) -> list[ScanOutco
         if item.media is not None and verdict.review:
             evidence = _preserve(principal, item.info, item.record, item.media)
         planned.append((k, rows, verdict, evidence))
+    writes = _Writes(
+        principal,
+        now,
+        tuple(
+            (items[k], hashes[k], rows, verdict, evidence) for k, rows, verdict, evidence in planned
+        ),
+    )
     try:
-        with transaction.atomic():
-            created = ScannedContent.objects.bulk_create(
-                [
-                    _content_row(principal, items[k], hashes[k], rows, verdict, now)
-                    for k, rows, verdict, _ in planned
-                ]
-            )
-            ScanHash.objects.bulk_create(
-                ScanHash(content=content, signal=signal, hash=value)
-                for content in created
-                for signal, value in sorted(hash_values(content.hashes))
-            )
-            for content, (_, _, verdict, evidence) in zip(created, planned, strict=True):
-                if verdict.review:
-                    _open_review(content, verdict, evidence)
-                elif verdict.acting:
-                    note_upload(content, matched=True)
-                if verdict.notify:
-                    _notify(content, verdict)
+        created = _scan_writes.submit(writes)
     except IntegrityError:
         if len(items) == 1:  # the same content scanned twice at once: the first one stands
             content = ScannedContent.objects.get(agency_id=principal.agency_id, content_id=ids[0])
             return [ScanOutcome(content, duplicate=True)]
         # Another request stored one of these meanwhile: settle them one at a time.
         return [scan(principal, item.info, item.record, media=item.media) for item in items]
+    assert isinstance(created, list)
     made = {content.content_id: content for content in created}
     return [
         ScanOutcome(made[content_id], duplicate=False)
@@ -328,6 +322,47 @@ def scan_many(principal: Principal, items: Sequence[ScanItem]) -> list[ScanOutco
         else ScanOutcome(stored.get(content_id) or made[content_id], duplicate=True)
         for k, content_id in enumerate(ids)
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Writes:
+    """One request's new uploads, for the group commit (see haven.web.group_commit)."""
+
+    principal: Principal
+    now: datetime
+    rows: tuple[tuple[ScanItem, dict[str, Any], list[MatchRow], Verdict, EvidenceItem | None], ...]
+
+
+def _store_scans(pending: list[Pending[_Writes]]) -> None:
+    """Write several requests' uploads in the caller's transaction; each gets its rows."""
+    made = ScannedContent.objects.bulk_create(
+        [
+            _content_row(w.principal, item, hashes, rows, verdict, w.now)
+            for w in (p.payload for p in pending)
+            for item, hashes, rows, verdict, _ in w.rows
+        ]
+    )
+    ScanHash.objects.bulk_create(
+        ScanHash(content=content, signal=signal, hash=value)
+        for content in made
+        for signal, value in sorted(hash_values(content.hashes))
+    )
+    plans = [(verdict, evidence) for p in pending for _, _, _, verdict, evidence in p.payload.rows]
+    for content, (verdict, evidence) in zip(made, plans, strict=True):
+        if verdict.review:
+            _open_review(content, verdict, evidence)
+        elif verdict.acting:
+            note_upload(content, matched=True)
+        if verdict.notify:
+            _notify(content, verdict)
+    start = 0
+    for p in pending:
+        p.result = made[start : start + len(p.payload.rows)]
+        start += len(p.payload.rows)
+
+
+# Single scans arrive one per request: committed together, one fsync for many.
+_scan_writes: GroupCommit[_Writes] = GroupCommit(_store_scans)
 
 
 def _content_row(

@@ -9,28 +9,22 @@ a sent report cannot change. Bad documents are 400s that name each field (`files
 Throughput (issue 4: ≥ 300 reports/s on a 2-core machine) comes from keeping the write
 path short, not from weakening it: a report costs one insert that is its own duplicate
 check, and the reports that arrive together in one server process are committed together
-(group commit, `_GroupCommit`), one transaction and one fsync for all of them, each with its
-audit entry; every request still answers only after the commit of its own report.
+(group commit, `haven.web.group_commit`), one transaction and one fsync for all of them,
+each with its audit entry; every request still answers only after its report's commit.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
-import os
 import secrets
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, connection, models
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Router
@@ -41,6 +35,7 @@ from haven.audit.services import AuditEvent, record_many
 from haven.reports.format import ReportFormatError, parse_report, report_json, report_schema
 from haven.reports.models import ReceivedReport
 from haven.web.errors import ApiError, ErrorResponse
+from haven.web.group_commit import GroupCommit, Pending
 
 __all__ = ["MAX_REPORT_BYTES", "receive_report", "receiving_agency", "router"]
 
@@ -116,24 +111,21 @@ def _receipt(receipt_id: str, report_id: str, at: datetime, duplicate: bool) -> 
     }
 
 
-@dataclass(eq=False)
-class _Pending:
-    """One report waiting for a commit: its row, and what the commit made of it."""
+@dataclass(frozen=True, slots=True)
+class _Report:
+    """One report's row for the group commit (see haven.web.group_commit)."""
 
     row: list[Any]
     report_id: str
     files: int
     principal: Principal
-    done: bool = False
-    pk: int | None = None  # None when done: this sender's report id was taken
-    error: BaseException | None = None
 
 
-def _store(items: list[_Pending]) -> None:
+def _store(items: list[Pending[_Report]]) -> None:
     """Insert the rows and append their audit entries, in the caller's transaction.
 
-    Sets each item's pk; None where this sender's report id was taken (before, or by an
-    earlier item of the same batch).
+    Sets each item's result to its pk; None where this sender's report id was taken
+    (before, or by an earlier item of the same batch).
     """
     with connection.cursor() as cursor:
         cursor.execute(_agency_sql(connection.vendor), [_receiving_agency_name()])
@@ -141,153 +133,34 @@ def _store(items: list[_Pending]) -> None:
         agency = int(found[0]) if found else receiving_agency().pk
         cursor.execute(
             _insert_sql(connection.vendor, len(items)),
-            [value for item in items for value in (agency, *item.row)],
+            [value for item in items for value in (agency, *item.payload.row)],
         )
         inserted = {(int(sender), str(rid)): int(pk) for pk, sender, rid in cursor.fetchall()}
     for item in items:
-        item.pk = inserted.pop((item.row[0], item.report_id), None)
+        item.result = inserted.pop((item.payload.row[0], item.payload.report_id), None)
     record_many(
         [
             AuditEvent(
                 "reports.intake",
-                principal=item.principal,
+                principal=item.payload.principal,
                 target_type="received_report",
-                target_id=item.pk,
-                detail={"report_id": item.report_id, "files": item.files},
+                target_id=item.result,
+                detail={"report_id": item.payload.report_id, "files": item.payload.files},
             )
             for item in items
-            if item.pk is not None
+            if item.result is not None
         ]
     )
 
 
-def _commit(items: list[_Pending]) -> None:
-    """Commit the items' rows and audit entries in one transaction, so one fsync.
-
-    If anything fails, nothing of the batch is kept, and each item is tried again in a
-    transaction of its own: one bad report fails alone, with its own error.
-    """
-    if len(items) > 1:
-        try:
-            with transaction.atomic():
-                _store(items)
-        except Exception:  # retried one by one below, each with its own error
-            for item in items:
-                item.pk = None
-        else:
-            for item in items:
-                item.done = True
-            return
-    for item in items:
-        try:
-            with transaction.atomic():
-                _store([item])
-        except Exception as exc:  # handed to the item's own request, raised there
-            item.pk, item.error = None, exc  # (a deferred check fails at COMMIT, after the id)
-        item.done = True
-
-
-class _GroupCommit:
-    """Group commit among one process's request threads (leader and followers).
-
-    A request queues its report; if no thread of this process is committing, it becomes
-    the leader: it waits for the node's intake lock, takes every queued report (its own
-    among them), commits them in one transaction with its own database connection, marks
-    each done and wakes the others. Reports that arrive meanwhile queue up for the next
-    leader. So under load one fsync and one turn at the write lock serve several reports,
-    and with no load a report is committed at once, alone: there is no batching window to
-    wait out. A request answers only once its report is marked done: after the commit.
-
-    On SQLite the leader first takes the intake lock, an advisory file lock (flock) in the
-    data folder that the server processes queue on in the kernel. Without it, SQLite's busy
-    handler has a process that finds the database locked sleep and poll (1, 2, 5 … 100 ms),
-    so the other process takes the lock again and again and the loser's reports wait
-    hundreds of milliseconds. The database's own locks still decide correctness; this one
-    only orders the waiters (no lock file, say a read-only folder: the database's locks
-    alone). PostgreSQL queues its lock waiters itself.
-    """
-
-    MAX_BATCH = 64
-
-    def __init__(self) -> None:
-        self._ready = threading.Condition()
-        self._queue: list[_Pending] = []
-        self._leading = False
-        self._lock_file: int | None = None
-
-    @contextlib.contextmanager
-    def _node_lock(self) -> Iterator[None]:
-        if self._lock_file is None:
-            with contextlib.suppress(OSError):
-                path = Path(settings.HAVEN.data_dir) / "intake.lock"
-                self._lock_file = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        if self._lock_file is None or connection.vendor != "sqlite":
-            yield
-            return
-        fcntl.flock(self._lock_file, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
-
-    def commit(self, item: _Pending) -> None:
-        with self._ready:
-            self._queue.append(item)
-        while True:
-            with self._ready:
-                while not item.done and self._leading:
-                    self._ready.wait()
-                if item.done:
-                    return
-                self._leading = True
-            batch: list[_Pending] = []
-            try:
-                with self._node_lock():
-                    with self._ready:  # what queued up while this leader waited for the lock
-                        batch = self._queue[: self.MAX_BATCH]
-                        del self._queue[: self.MAX_BATCH]
-                    _commit(batch)
-            finally:
-                with self._ready:
-                    for pending in batch:
-                        if not pending.done:  # _commit was interrupted: fail, never hang
-                            pending.error = pending.error or RuntimeError("commit interrupted")
-                            pending.done = True
-                    self._leading = False
-                    self._ready.notify_all()
-
-
-_group = _GroupCommit()
-
-
-def _reset_after_fork() -> None:
-    # A forked worker must not inherit a held lock, a queue, or the parent's open lock
-    # file (a flock belongs to the open file, which the parent would share).
-    global _group
-    if _group._lock_file is not None:
-        with contextlib.suppress(OSError):
-            os.close(_group._lock_file)
-    _group = _GroupCommit()
-
-
-os.register_at_fork(after_in_child=_reset_after_fork)
+_group: GroupCommit[_Report] = GroupCommit(_store)
 
 
 def _insert(row: list[Any], report_id: str, files: int, principal: Principal) -> int | None:
-    """Commit the row and its audit entry; its id, or None if the id was taken.
-
-    Inside a caller's transaction (a test, a management command) the caller's transaction
-    is the commit; otherwise the report joins this process's group commit.
-    """
-    item = _Pending(row, report_id, files, principal)
-    if connection.in_atomic_block:
-        with transaction.atomic():
-            _store([item])
-        return item.pk
-    _group.commit(item)
-    if item.error is not None:
-        raise item.error
-    return item.pk
+    """Commit the row and its audit entry (with other requests' reports of this process);
+    its id, or None if this sender's id was taken."""
+    pk = _group.submit(_Report(row, report_id, files, principal))
+    return int(pk) if isinstance(pk, int) else None
 
 
 def receive_report(principal: Principal, body: bytes) -> tuple[int, dict[str, Any]]:
