@@ -544,3 +544,34 @@ def test_a_video_banked_later_holds_the_earlier_upload(tmp_path: Path, system: P
     follow()
     past.refresh_from_db()
     assert past.decision == "hold" and Review.objects.filter(content=past).exists()
+
+
+def test_a_retracted_entry_lifts_the_blocks_it_alone_caused_but_not_a_confirmation(
+    upload: Scanner, known: tuple[Bank, Image.Image], agency: Agency, analyst: Principal
+) -> None:
+    bank, image = known
+    admin = principal_for_user(make_user(Role.ADMINISTRATOR, agency))
+    assert admin is not None
+    add_hook(system_principal(agency.pk, "test"), "https://hooks.example/r", "s" * 24)
+    update_policy(admin, bank, PolicyChange(block=True, hold=True, report=True, notify=False))
+    other = hash_file(_write(jpeg(picture(3))), ScanOptions())
+    banks.add_entry(admin, bank, signal_type="pdq", hash_hex=other["pdq"], external_id="k3")
+    follow()  # the cursor is past the known entries
+    blocked = upload("b1", edited(image))
+    confirmed = upload("b2", edited(picture(3)), account="acct-2")
+    assert blocked.decision == confirmed.decision == "block"
+    review.confirm(analyst, Review.objects.get(content=confirmed), classification="B1")
+    follow()  # b2's "removed here" entries match b2 alone
+    for external_id in ("k1", "k3"):
+        entry = BankEntry.objects.get(bank=bank, external_id=external_id)
+        banks.set_entry_enabled(system_principal(agency.pk, "test"), entry, False)
+    run = follow()
+    blocked.refresh_from_db()
+    confirmed.refresh_from_db()
+    assert blocked.decision == "allow" and run.lifted == [blocked.pk]
+    assert not Review.objects.filter(content=blocked).exists()
+    assert confirmed.decision == "block"  # a person confirmed it: the retraction does not undo it
+    events = list(
+        HookDelivery.objects.filter(content=blocked).values_list("body__event", flat=True)
+    )
+    assert events == ["release"]

@@ -1,5 +1,5 @@
 """Retroactive matching: a bank entry added later holds the past uploads it matches, and a
-disabled entry lifts the holds it alone caused.
+disabled entry lifts the holds and blocks it alone caused (not a reviewer's confirmation).
 
 It follows the banks like the matchers do: new entries by id, enabled/disabled entries by
 the change log, from a cursor kept in the database, so each run does only what is new and
@@ -29,6 +29,7 @@ from haven.detection.models import (
     ScanHash,
     ScannedContent,
 )
+from haven.detection.removal import notify_provider
 from haven.index.bank import VIDEO_BANKED_SHARE, VIDEO_QUALITY_THRESHOLD
 from haven.index.mih import MultiIndexHash
 
@@ -193,16 +194,21 @@ def _hold(content_pk: int, hits: list[tuple[BankEntry, int]], run: RetroRun) -> 
 
 
 def _lift(entry: BankEntry, run: RetroRun) -> None:
-    """Drop a disabled entry's matches; an upload it alone held goes back to allow."""
+    """Drop a disabled entry's matches; an upload it alone held or blocked goes back to
+    allow (and the provider's hook is told to release it). A reviewer's confirmation
+    stands: a person looked, so the entry's retraction does not undo the removal."""
     entry_pk = entry.pk
-    holding = ScannedContent.objects.filter(decision="hold", agency_id=entry.bank.agency_id)
-    for content in holding.iterator(chunk_size=1000):
+    acted = ScannedContent.objects.filter(
+        decision__in=("hold", "block"), agency_id=entry.bank.agency_id
+    ).exclude(review__state="confirmed")
+    for content in acted.iterator(chunk_size=1000):
         if not any(m["entry_id"] == entry_pk for m in content.matches):
             continue
         with transaction.atomic():
             rest = [m for m in content.matches if m["entry_id"] != entry_pk]
             content.matches = rest
             if not any(m.get("status") == "match" for m in rest):
+                was = content.decision
                 content.decision = "allow"
                 Review.objects.filter(content=content, state="pending").delete()
                 run.lifted.append(content.pk)
@@ -211,8 +217,12 @@ def _lift(entry: BankEntry, run: RetroRun) -> None:
                     actor="system:retro",
                     target_type="scanned_content",
                     target_id=content.pk,
-                    detail={"entry": entry_pk},
+                    detail={"entry": entry_pk, "was": was},
                 )
+                if was == "block":
+                    notify_provider(
+                        content, "release", "the bank entry behind the block was retracted"
+                    )
             content.save(update_fields=["matches", "decision"])
 
 
