@@ -12,7 +12,8 @@ people). The chain, for an image and then for a short video:
 3. the file is preserved encrypted (the vault's file does not hold it);
 4. the report is sent from its draft page and delivered with its file sealed to the
    authority's pinned key; the authority holds it and opens it to the same bytes;
-5. the removal webhook is called, signed; the re-upload of another copy is blocked;
+5. the removal webhook is called, signed; the re-upload of another copy is blocked, and
+   recorded as an automatic confirmation whose draft report says nobody viewed it;
 6. a bank entry added afterwards retroactively holds content scanned earlier.
 """
 
@@ -322,6 +323,11 @@ def test_an_upload_goes_from_match_to_report_to_removal_image_and_video(
             again = clip(tmp_path / "again.mp4", brighten=-10, size=(144, 108))
         blocked = _scan(base, scan_token, f"again-{kind}", name, again)
         assert blocked["decision"] == "block" and blocked["review"] is False, blocked
+        automatic = Review.objects.get(content__content_id=f"again-{kind}")  # no second look
+        assert (
+            automatic.state == "confirmed"
+            and automatic.report_draft["files"][0]["viewed_by_provider"] is False
+        )
 
     # 6. Entries added afterwards hold the earlier uploads they match.
     late = banks.create_bank(system, name="Late list (benign stand-ins)")

@@ -189,11 +189,20 @@ def test_confirm_removes_blocks_reuploads_and_drafts_the_report(
     assert content.removed_at is not None
     account = UploaderAccount.objects.get(account_id="acct-1")
     assert (account.matches, account.confirmed, account.removals) == (1, 1, 1)
-    # The same bytes again, and another edit, from someone else: blocked, no second review.
+    # The same picture again, from someone else: blocked, no second review; an automatic
+    # confirmation with its file preserved and a draft report that says nobody viewed it.
     reset_matcher()
     again = upload("c1-again", edited(image), account="acct-2")
     assert again.decision == "block" and again.policy["review"] is False
-    assert not Review.objects.filter(content=again).exists()
+    automatic = Review.objects.get(content=again)
+    assert (automatic.state, automatic.decided_by) == ("confirmed", "system:removed-here")
+    assert automatic.classification == "B2" and automatic.evidence is not None
+    auto_file = automatic.report_draft["files"][0]
+    assert auto_file["viewed_by_provider"] is False and auto_file["classification"] == "B2"
+    assert "No person at the provider viewed the file" in automatic.report_draft["additional_info"]
+    assert automatic.report_draft["reported_accounts"][0]["platform_ids"] == ["acct-2"]
+    assert UploaderAccount.objects.get(account_id="acct-2").confirmed == 1
+    assert not review.queue(analyst).filter(content=again).exists()
     # The draft report: the file's hashes, the classification, nobody viewed it.
     draft = done.report_draft
     file = draft["files"][0]
@@ -531,7 +540,8 @@ def test_a_video_is_held_confirmed_and_its_reupload_blocked(
     assert BankEntry.objects.filter(bank=removed, signal_type="vpdq").count() == 1
     reset_matcher()
     again = send("v-2", clip(tmp_path / "again.mp4", brighten=-10, size=(144, 108)), "acct-2")
-    assert again.decision == "block" and not Review.objects.filter(content=again).exists()
+    assert again.decision == "block" and again.policy["review"] is False
+    assert Review.objects.get(content=again).state == "confirmed"  # automatic, not queued
 
 
 def test_a_video_banked_later_holds_the_earlier_upload(tmp_path: Path, system: Principal) -> None:

@@ -56,6 +56,7 @@ class Finding:
 class Verdict:
     decision: str  # "allow", "hold" or "block"
     review: bool = False  # a reviewer must look at it (a held, or blocked and held, upload)
+    settled: bool = False  # matched material this node's reviewers confirmed before
     acting: tuple[int, ...] = ()  # banks whose policy acted
     suppressed: tuple[int, ...] = ()  # banks an allow-list suppressed
     trial: tuple[int, ...] = ()  # banks still being enabled that did not act on this upload
@@ -68,6 +69,7 @@ class Verdict:
         return {
             "decision": self.decision,
             "review": self.review,
+            "settled": self.settled,
             "acting_banks": list(self.acting),
             "suppressed_banks": list(self.suppressed),
             "trial_banks": list(self.trial),
@@ -132,6 +134,7 @@ def decide(findings: Iterable[Finding], rules: Mapping[int, Rule], content_key: 
     return Verdict(
         decision=decision,
         review=hold,
+        settled=settled,
         acting=tuple(acting),
         suppressed=tuple(suppressed),
         trial=tuple(trial),

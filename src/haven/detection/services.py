@@ -34,7 +34,7 @@ from haven.detection.models import (
     ScannedContent,
 )
 from haven.detection.policy import Finding, Rule, Verdict, decide
-from haven.detection.uploaders import is_repeat_offender, note_upload
+from haven.detection.uploaders import bump, is_repeat_offender, note_upload
 from haven.evidence.models import EvidenceItem
 from haven.evidence.services import preserve
 from haven.web.group_commit import GroupCommit, Pending
@@ -210,6 +210,46 @@ def _open_review(content: ScannedContent, verdict: Verdict, evidence: EvidenceIt
     )
 
 
+def _settle(content: ScannedContent, verdict: Verdict, evidence: EvidenceItem | None) -> None:
+    """A re-upload of material this node's reviewers confirmed: blocked without a second
+    look, and recorded as an automatic confirmation with its draft report, which says that
+    no person viewed this copy (the analyst sends it like any other)."""
+    from haven.detection.reporting import build_draft
+
+    note_upload(content, matched=True)
+    bump(content, "confirmed")
+    confirmed = [
+        m
+        for m in content.matches
+        if m.get("bank_id") in set(verdict.acting) and m.get("status") == "match"
+    ]
+    classification = next(
+        (str(m["classification"]) for m in confirmed if m.get("classification") in _CLASSES), ""
+    )
+    review = Review.objects.create(
+        agency_id=content.agency_id,
+        content=content,
+        state="confirmed",
+        evidence=evidence,
+        classification=classification,
+        decided_by="system:removed-here",
+        decided_at=timezone.now(),
+        note="a re-upload of material a reviewer here confirmed before; blocked at upload",
+    )
+    ReviewMatch.objects.bulk_create(
+        [
+            ReviewMatch(review=review, bank_id=m["bank_id"], entry_id=m["entry_id"])
+            for m in confirmed
+        ],
+        ignore_conflicts=True,
+    )
+    review.report_draft = build_draft(review, system_principal(content.agency_id, "removed-here"))
+    review.save(update_fields=["report_draft"])
+
+
+_CLASSES = ("A1", "A2", "B1", "B2")
+
+
 def _notify(content: ScannedContent, verdict: Verdict) -> None:
     Alert.objects.create(
         agency_id=content.agency_id,
@@ -296,7 +336,7 @@ def scan_many(principal: Principal, items: Sequence[ScanItem]) -> list[ScanOutco
         rows = match_upload(item.record, banks) if banks else []
         verdict = _verdict(principal.agency_id, item.info.content_id, rows, now)
         evidence = None
-        if item.media is not None and verdict.review:
+        if item.media is not None and (verdict.review or verdict.settled):
             evidence = _preserve(principal, item.info, item.record, item.media)
         planned.append((k, rows, verdict, evidence))
     writes = _Writes(
@@ -351,6 +391,8 @@ def _store_scans(pending: list[Pending[_Writes]]) -> None:
     for content, (verdict, evidence) in zip(made, plans, strict=True):
         if verdict.review:
             _open_review(content, verdict, evidence)
+        elif verdict.settled:
+            _settle(content, verdict, evidence)
         elif verdict.acting:
             note_upload(content, matched=True)
         if verdict.notify:
