@@ -21,7 +21,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from haven.accounts.permissions import Principal, principal_of
-from haven.audit.chain import GENESIS, entry_digest
+from haven.audit.chain import GENESIS, HASHED_FIELDS, entry_digest
 from haven.audit.checkpoints import (
     SignedCheckpoint,
     append_checkpoint,
@@ -132,21 +132,7 @@ def _entry_field(name: str) -> models.Field[Any, Any]:
     return field
 
 
-_ENTRY_COLUMNS = (
-    "seq",
-    "at",
-    "actor",
-    "actor_label",
-    "action",
-    "target_type",
-    "target_id",
-    "ip",
-    "user_agent",
-    "outcome",
-    "detail",
-    "prev_hash",
-    "entry_hash",
-)
+_ENTRY_COLUMNS = (*HASHED_FIELDS, "prev_hash", "entry_hash")
 
 
 @cache
