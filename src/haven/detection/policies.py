@@ -27,6 +27,7 @@ __all__ = [
     "PolicyError",
     "Quality",
     "bank_quality",
+    "decision_counts",
     "policy_of",
     "resume_policy",
     "update_policy",
@@ -131,22 +132,28 @@ def resume_policy(principal: Principal, bank: Bank) -> BankPolicy:
     return policy
 
 
-def bank_quality(bank_ids: Iterable[int]) -> dict[int, Quality]:
-    """Confirmed, false-positive and pending reviews behind each bank's matches.
-
-    A confirmation that an appeal overturned counts as a false positive.
-    """
+def decision_counts() -> dict[str, Count]:
+    """Aggregates over ReviewMatch rows: the reviews behind a bank's matches that were
+    confirmed, and those that were false positives. A confirmation that an appeal
+    overturned counts as a false positive (here and in the transparency figures)."""
     overturned = Q(review__appeals__state="overturned")
+    return {
+        "confirmed": Count(
+            "review", filter=Q(review__state="confirmed") & ~overturned, distinct=True
+        ),
+        "false_positives": Count(
+            "review", filter=Q(review__state="false_positive") | overturned, distinct=True
+        ),
+    }
+
+
+def bank_quality(bank_ids: Iterable[int]) -> dict[int, Quality]:
+    """Confirmed, false-positive and pending reviews behind each bank's matches."""
     rows = (
         ReviewMatch.objects.filter(bank_id__in=list(bank_ids))
         .values("bank_id")
         .annotate(
-            confirmed=Count(
-                "review", filter=Q(review__state="confirmed") & ~overturned, distinct=True
-            ),
-            false_positives=Count(
-                "review", filter=Q(review__state="false_positive") | overturned, distinct=True
-            ),
+            **decision_counts(),
             pending=Count("review", filter=Q(review__state="pending"), distinct=True),
         )
     )

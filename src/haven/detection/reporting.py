@@ -10,7 +10,7 @@ before it is kept, and sending queues it with its file sealed to each destinatio
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,14 +18,12 @@ from django.utils import timezone
 from haven.accounts.models import Agency, User
 from haven.accounts.permissions import Principal, check
 from haven.audit.services import record
+from haven.detection.models import Review
 from haven.detection.uploaders import bump
 from haven.evidence.services import EvidenceError, content_for_report, mark_reported
 from haven.reports.format import Report, ReportFormatError, parse_report, report_json
 from haven.reports.models import Destination, OutgoingReport
 from haven.reports.services import ReportError, queue_report_to
-
-if TYPE_CHECKING:
-    from haven.detection.models import Review
 
 __all__ = ["DraftError", "build_draft", "draft_report", "send_report", "update_draft"]
 
@@ -159,7 +157,7 @@ def update_draft(principal: Principal, review: Review, data: object) -> dict[str
             entry["viewed_by_provider"] = review.viewed
             entry["exif_viewed_by_provider"] = review.exif_viewed
     with transaction.atomic():
-        type(review).objects.filter(pk=review.pk).update(report_draft=payload)
+        Review.objects.filter(pk=review.pk).update(report_draft=payload)
         review.report_draft = payload
         record(
             "review.report_edited", principal=principal, target_type="review", target_id=review.pk
@@ -197,7 +195,7 @@ def send_report(
         with transaction.atomic():
             queued = queue_report_to(principal, report, destinations, files)
             now = timezone.now()
-            type(review).objects.filter(pk=review.pk).update(report_id=report.report_id)
+            Review.objects.filter(pk=review.pk).update(report_id=report.report_id)
             review.report_id = report.report_id
             if evidence is not None:
                 mark_reported(principal, evidence, now, report.report_id)

@@ -26,7 +26,13 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from haven.accounts.permissions import Principal, check, get_visible_or_404, system_principal
+from haven.accounts.permissions import (
+    Principal,
+    check,
+    get_visible_or_404,
+    system_principal,
+    visible,
+)
 from haven.audit.services import record
 from haven.banks.models import Bank
 from haven.banks.services import BankError, add_entry
@@ -64,8 +70,6 @@ class ReviewError(ValueError):
 
 def queue(principal: Principal, state: str = "pending") -> QuerySet[Review]:
     """The reviews a principal may work on, most urgent first."""
-    from haven.accounts.permissions import visible
-
     found = visible(Review.objects.all(), check(principal, "review"))
     return found.filter(state=state).select_related("content", "evidence")
 

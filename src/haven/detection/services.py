@@ -34,6 +34,7 @@ from haven.detection.models import (
     ScannedContent,
 )
 from haven.detection.policy import Finding, Rule, Verdict, decide
+from haven.detection.reporting import build_draft
 from haven.detection.uploaders import bump, is_repeat_offender, note_upload
 from haven.evidence.models import EvidenceItem
 from haven.evidence.services import preserve
@@ -214,8 +215,6 @@ def _settle(content: ScannedContent, verdict: Verdict, evidence: EvidenceItem | 
     """A re-upload of material this node's reviewers confirmed: blocked without a second
     look, and recorded as an automatic confirmation with its draft report, which says that
     no person viewed this copy (the analyst sends it like any other)."""
-    from haven.detection.reporting import build_draft
-
     note_upload(content, matched=True)
     bump(content, "confirmed")
     confirmed = [

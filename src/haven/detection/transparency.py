@@ -33,6 +33,7 @@ from django.db.models import Count, Q
 from haven.accounts.permissions import Principal, check
 from haven.banks.models import Bank
 from haven.detection.models import Appeal, Review, ReviewMatch, ScannedContent
+from haven.detection.policies import decision_counts
 from haven.reports.models import OutgoingReport
 
 __all__ = [
@@ -193,19 +194,11 @@ def _matches(agency_id: int, period: Period) -> tuple[int, int, Counter[int]]:
 
 
 def _decisions(agency_id: int, period: Period) -> dict[int, tuple[int, int]]:
-    overturned = Q(review__appeals__state="overturned")
     rows = (
         ReviewMatch.objects.filter(review__agency_id=agency_id)
         .filter(_between("review__decided_at", period))
         .values("bank_id")
-        .annotate(
-            confirmed=Count(
-                "review", filter=Q(review__state="confirmed") & ~overturned, distinct=True
-            ),
-            false_positives=Count(
-                "review", filter=Q(review__state="false_positive") | overturned, distinct=True
-            ),
-        )
+        .annotate(**decision_counts())
     )
     return {r["bank_id"]: (r["confirmed"], r["false_positives"]) for r in rows}
 

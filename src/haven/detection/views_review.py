@@ -30,7 +30,7 @@ from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from numpy.typing import NDArray
 from PIL import Image
@@ -314,10 +314,7 @@ def _neighbours(principal: Principal, review: Review) -> tuple[int | None, int |
 def _report_link(review: Review) -> str:
     if not review.report_draft:
         return ""
-    try:
-        return reverse("detection:report-draft", args=[review.pk])
-    except NoReverseMatch:
-        return f"/provider/reports/{review.pk}/"
+    return reverse("detection:report-draft", args=[review.pk])
 
 
 def _render_item(
