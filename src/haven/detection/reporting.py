@@ -20,7 +20,7 @@ from haven.accounts.permissions import Principal, check
 from haven.audit.services import record
 from haven.detection.models import Review
 from haven.detection.uploaders import bump
-from haven.evidence.services import EvidenceError, content_for_report, mark_reported
+from haven.evidence.services import EvidenceError, mark_reported, read_unseen
 from haven.reports.format import Report, ReportFormatError, parse_report, report_json
 from haven.reports.models import Destination, OutgoingReport
 from haven.reports.services import ReportError, queue_report_to
@@ -188,7 +188,7 @@ def send_report(
     listed = {f.file_id for f in report.files}
     if evidence is not None and f"file-{review.content_id}" in listed:
         try:
-            files.append((f"file-{review.content_id}", content_for_report(evidence)))
+            files.append((f"file-{review.content_id}", read_unseen(evidence)))
         except EvidenceError as exc:
             raise DraftError(str(exc), []) from None
     try:

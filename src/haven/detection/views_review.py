@@ -42,8 +42,7 @@ from haven.detection import review as reviews
 from haven.detection.models import SURFACES, Review, UploaderAccount
 from haven.detection.policies import Quality, bank_quality
 from haven.detection.uploaders import is_repeat_offender
-from haven.evidence.services import EvidenceError, vault
-from haven.evidence.vault import VaultError
+from haven.evidence.services import EvidenceError, read_unseen
 
 __all__ = [
     "QUEUE_SIZE",
@@ -96,18 +95,18 @@ def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
 def _sealed_bytes(review: Review) -> bytes | None:
     """The held file's bytes, for making its *blurred* preview only.
 
-    This opens the vault directly, not through `open_item`, so no "viewed" custody event is
-    written: nobody sees these bytes. They stay in this process just long enough to be
+    This reads the vault with `read_unseen`, not `open_item`, so no "viewed" custody event
+    is written: nobody sees these bytes. They stay in this process just long enough to be
     decoded, greyscaled, shrunk and blurred; only that blurred JPEG leaves the server.
     Every unblurred view goes through `reviews.revealed_bytes`, which records custody.
     """
     item = review.evidence
-    if item is None or item.purged_at is not None or item.wrapped_key is None:
+    if item is None:
         return None
     try:
-        return vault().open(item.blob_id, bytes(item.wrapped_key))
-    except VaultError:
-        log.warning("review %s: evidence %s cannot be opened", review.pk, item.pk)
+        return read_unseen(item)
+    except EvidenceError as exc:  # purged, or the vault refused it
+        log.warning("review %s: evidence %s cannot be opened: %s", review.pk, item.pk, exc)
         return None
 
 

@@ -29,12 +29,12 @@ __all__ = [
     "EvidenceError",
     "PurgeRun",
     "add_hold",
-    "content_for_report",
     "export_package",
     "mark_reported",
     "open_item",
     "preserve",
     "purge_expired",
+    "read_unseen",
     "vault",
     "visible_items",
 ]
@@ -133,9 +133,10 @@ def preserve(
     return item
 
 
-def content_for_report(item: EvidenceItem) -> bytes:
-    """The item's bytes for sealing into a report: no person sees them, so no "viewed"
-    event; the caller records the report with `mark_reported` in the same transaction."""
+def read_unseen(item: EvidenceItem) -> bytes:
+    """The item's bytes for a machine, not a person: sealing them into a report (the
+    caller records it with `mark_reported`) or making a blurred preview. Nobody sees them,
+    so no "viewed" event; a person's view goes through `open_item`."""
     if item.purged_at is not None or item.wrapped_key is None:
         raise EvidenceError(f"evidence {item.pk} was purged on {item.purged_at:%Y-%m-%d}")
     try:
@@ -149,12 +150,7 @@ def open_item(principal: Principal, pk: int, *, reason: str) -> tuple[EvidenceIt
     check(principal, "evidence:view")
     reason = _need_reason(reason)
     item = get_visible_or_404(EvidenceItem.objects.all(), principal, pk=pk)
-    if item.purged_at is not None or item.wrapped_key is None:
-        raise EvidenceError(f"evidence {item.pk} was purged on {item.purged_at:%Y-%m-%d}")
-    try:
-        content = vault().open(item.blob_id, bytes(item.wrapped_key))
-    except VaultError as exc:
-        raise EvidenceError(str(exc)) from None
+    content = read_unseen(item)
     _custody(item, principal, "viewed", reason)
     return item, content
 
