@@ -29,6 +29,7 @@ from pydantic import WithJsonSchema
 
 from haven.accounts.permissions import Principal, check, principal_of
 from haven.banks import services
+from haven.banks.lookup import visible_bank_rows
 from haven.banks.matcher import HashResult, MatchHit, VideoHit, matcher
 from haven.banks.models import Bank, BankEntry
 from haven.banks.services import BankError
@@ -443,21 +444,10 @@ def _video_hit(v: VideoHit) -> dict[str, Any]:
     }
 
 
-def _visible_bank_rows(principal: Principal) -> list[tuple[int, str, bool]]:
-    """(id, name, allow-list) of the banks in reach; the matcher keeps the answer until the
-    banks change or a quarter second passes (as fresh as the matcher itself)."""
-
-    def load() -> list[tuple[int, str, bool]]:
-        query = services.visible_banks(principal).order_by()
-        return list(query.values_list("pk", "name", "is_allow_list"))
-
-    return matcher().remembered(("visible banks", principal), load)
-
-
 def _search_banks(principal: Principal, requested: list[int | str] | None) -> set[int]:
     """The banks a lookup searches: the requested ones (by id or name) within reach, plus
     the allow-list banks in reach, so naming banks cannot bypass an allow-list."""
-    rows = _visible_bank_rows(principal)
+    rows = visible_bank_rows(principal)
     if requested is None:
         return {pk for pk, _, _ in rows}
     by_id = {pk for pk, _, _ in rows}

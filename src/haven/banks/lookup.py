@@ -12,12 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from haven.accounts.permissions import Principal, visible
 from haven.banks.matcher import HashResult, MatchHit, VideoHit, matcher
+from haven.banks.models import Bank
 from haven.media.pdq import DEFAULT_QUALITY_THRESHOLD
 from haven.media.signals import PDQ
 from haven.scan.batch import image_lookups
 
-__all__ = ["SIGNAL_LABELS", "MatchRow", "Rows", "match_upload"]
+__all__ = ["SIGNAL_LABELS", "MatchRow", "Rows", "match_upload", "visible_bank_rows"]
 
 SIGNAL_LABELS = {"pdq": "PDQ", "vpdq": "vPDQ", "md5": "MD5", "sha256": "SHA-256"}
 
@@ -135,3 +137,15 @@ def match_upload(record: dict[str, Any], bank_ids: Sequence[int]) -> list[MatchR
                 )
             )
     return rows.sorted()
+
+
+def visible_bank_rows(principal: Principal) -> list[tuple[int, str, bool]]:
+    """(id, name, allow-list) of the banks in reach; the matcher keeps the answer until the
+    banks change or a quarter second passes (as fresh as the matcher itself). Reach only:
+    the caller has checked its own permission (`match`, `scan`)."""
+
+    def load() -> list[tuple[int, str, bool]]:
+        query = visible(Bank.objects.order_by(), principal)
+        return list(query.values_list("pk", "name", "is_allow_list"))
+
+    return matcher().remembered(("visible banks", principal), load)

@@ -20,10 +20,8 @@ from typing import Any
 from django.db import IntegrityError
 from django.utils import timezone
 
-from haven.accounts.permissions import Principal, check, system_principal, visible
-from haven.banks.lookup import MatchRow, match_upload
-from haven.banks.matcher import matcher
-from haven.banks.models import Bank
+from haven.accounts.permissions import Principal, check, system_principal
+from haven.banks.lookup import MatchRow, match_upload, visible_bank_rows
 from haven.detection.flood import count_matches
 from haven.detection.models import (
     Alert,
@@ -268,12 +266,8 @@ class ScanItem:
 
 
 def _bank_ids(principal: Principal) -> list[int]:
-    """The banks a principal's scans look in, kept as the matcher keeps its own state."""
-
-    def load() -> list[int]:
-        return list(visible(Bank.objects.order_by(), principal).values_list("pk", flat=True))
-
-    return matcher().remembered(("scan banks", principal), load)
+    """The banks a principal's scans look in (allow-lists included, so they suppress)."""
+    return [pk for pk, _, _ in visible_bank_rows(principal)]
 
 
 def _conflict(content_id: str) -> ScanConflict:
