@@ -271,24 +271,3 @@ def test_picture_with_its_own_dark_edge_is_found_through_the_symmetric_crop() ->
     assert result.unletterboxed is not None
     assert distance(result.unletterboxed.hash, plain) > 10  # the top bar ate into the picture
     assert min(distance(h, plain) for h in result.lookup_hashes()) <= 10
-
-
-def test_large_images_hash_their_variants_at_half_size_and_stay_near_the_full_ones(
-    reference_dir: Path,
-) -> None:
-    from haven.media.pdq import VARIANT_HALVING_SIDE, _dihedral_views, pdq_dihedral_of_pixels
-
-    photo = np.asarray(
-        Image.open(reference_dir / "images" / "dihedral" / "bridge-1-original.jpg").convert("RGB")
-    )
-    assert min(photo.shape[:2]) >= VARIANT_HALVING_SIDE
-    hashes, quality = pdq_dihedral_of_pixels(photo)
-    full = [pdq_of_pixels(np.ascontiguousarray(v)) for v in _dihedral_views(photo)]
-    assert hashes[0] == full[0].hash and quality == full[0].quality  # the stored hash: exact
-    drift = [distance(a, b.hash) for a, b in zip(hashes[1:], full[1:], strict=True)]
-    assert max(drift) <= 12 and any(d > 0 for d in drift)  # halved, yet near
-    small = np.ascontiguousarray(photo[:800, :900])
-    exact, _ = pdq_dihedral_of_pixels(small)
-    assert list(exact) == [
-        pdq_of_pixels(np.ascontiguousarray(v)).hash for v in _dihedral_views(small)
-    ]

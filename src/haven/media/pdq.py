@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from haven.media.image import DecodeOptions, decode_image
 from haven.media.letterbox import ContentBox, find_content_box
+from haven.media.pdq_views import dihedral_lookup_hashes
 
 __all__ = [
     "DEFAULT_QUALITY_THRESHOLD",
@@ -127,32 +128,6 @@ def pdq_of_pixels(pixels: NDArray[np.uint8]) -> PdqHash:
     return PdqHash(_bits_to_bytes(bits), int(quality))
 
 
-def _dihedral_views(pixels: NDArray[np.uint8]) -> list[NDArray[np.uint8]]:
-    """The image rotated and flipped, in `DIHEDRAL_NAMES` order."""
-    return [
-        pixels,
-        np.rot90(pixels, 1),
-        np.rot90(pixels, 2),
-        np.rot90(pixels, 3),
-        pixels[:, ::-1],
-        pixels[::-1],
-        np.swapaxes(pixels, 0, 1),
-        np.rot90(pixels, 2).swapaxes(0, 1),
-    ]
-
-
-VARIANT_HALVING_SIDE = 1000  # images at least this big on their short side
-
-
-def _halved(pixels: NDArray[np.uint8]) -> NDArray[np.uint8]:
-    """The image at half size, each pixel the mean of a 2x2 block (the area filter PDQ's
-    own downsampling approximates), rounded."""
-    height, width = (pixels.shape[0] // 2) * 2, (pixels.shape[1] // 2) * 2
-    blocks = pixels[:height, :width].astype(np.uint16)
-    total = blocks[0::2, 0::2] + blocks[1::2, 0::2] + blocks[0::2, 1::2] + blocks[1::2, 1::2]
-    return ((total + 2) // 4).astype(np.uint8)
-
-
 def pdq_dihedral_of_pixels(pixels: NDArray[np.uint8]) -> tuple[tuple[bytes, ...], int]:
     """The 8 dihedral PDQ hashes (original first) and the original's quality.
 
@@ -161,19 +136,14 @@ def pdq_dihedral_of_pixels(pixels: NDArray[np.uint8]) -> tuple[tuple[bytes, ...]
     textures those hashes land 32-102 bits from the hash of a really rotated copy (measured
     on brick, grass, gravel and page photos), while rotating the pixels back gives 0.
 
-    The original's hash is always of the full image (it is what is stored and reported).
-    The seven other views exist only to be looked up, and for an image of 1000 px or more
-    on its short side they are hashed at half size: PDQ reduces every image to 64x64
-    anyway, so halving first moves them 2.5 bits on average (8 at most, on the PDQ
-    reference photos), far inside the match threshold, and cuts an upload's hashing from
-    eight full-size hashes to about two (120 ms to 27 ms for a 1-megapixel JPEG).
-    Smaller images drift more when halved (up to 38 bits under 800 px), so they keep
-    their full size.
+    The original's hash is pdqhash's own (it is what is stored, reported and exchanged).
+    The seven other views exist only to be looked up: `pdq_views` computes them from PDQ's
+    own 64x64 grids of the rotated pixels, equal to pdqhash's on them, at a fraction of
+    the cost (a 1-megapixel upload's hashing went from eight full hashes to about one).
     """
     first = pdq_of_pixels(np.ascontiguousarray(pixels))
-    small = _halved(pixels) if min(pixels.shape[:2]) >= VARIANT_HALVING_SIDE else pixels
-    rest = [pdq_of_pixels(np.ascontiguousarray(view)) for view in _dihedral_views(small)[1:]]
-    return (first.hash, *(h.hash for h in rest)), first.quality
+    rest = dihedral_lookup_hashes(pixels)[1:]
+    return (first.hash, *rest), first.quality
 
 
 def _luma_of(pixels: NDArray[np.uint8]) -> NDArray[np.uint8]:
