@@ -86,6 +86,39 @@ def test_a_near_copy_of_a_banked_hash_is_held_with_its_match(agency: Agency, ban
     assert stored.decision == "hold" and stored.surface == "public_post"
 
 
+def test_every_field_of_a_scan_is_stored_and_read_back_as_sent(agency: Agency, bank: Bank) -> None:
+    from datetime import UTC, datetime
+
+    from haven.detection.models import ScanHash
+
+    near = flip_bits(KNOWN, 5, RNG).hex()
+    sent = content(
+        "c-all",
+        uploader_name="Example Name (synthetic)",
+        uploaded_at="2026-11-30T08:15:00Z",
+        url="https://video.example/v/c-all",
+        ip="2001:db8::7",
+    )
+    md5 = RNG.randbytes(16).hex()
+    response = post(
+        client(agency), "/api/v1/scan", {"content": sent, "hashes": {"pdq": near, "md5": md5}}
+    )
+    assert response.status_code == 200, response.content
+    stored = ScannedContent.objects.get(content_id="c-all")
+    assert stored.agency_id == agency.pk
+    assert stored.scanned_at.isoformat() == response.json()["scanned_at"]
+    assert (
+        stored.uploader_name == "Example Name (synthetic)" and stored.uploader_account == "acct-1"
+    )
+    assert stored.uploaded_at == datetime(2026, 11, 30, 8, 15, tzinfo=UTC)
+    assert stored.url == "https://video.example/v/c-all" and stored.ip == "2001:db8::7"
+    assert stored.media == "image" and stored.decision == "hold" and stored.scanned_by
+    assert stored.matches[0]["external_id"] == "k1" and stored.policy["decision"] == "hold"
+    assert stored.hashes == {"type": "image", "pdq": near, "dihedral": [near], "md5": md5}
+    rows = {(r.signal, bytes(r.hash)) for r in ScanHash.objects.filter(content=stored)}
+    assert rows == {("pdq", bytes.fromhex(near)), ("md5", bytes.fromhex(md5))}
+
+
 def test_no_match_is_allowed_and_md5_matches_exactly(agency: Agency, bank: Bank) -> None:
     c = client(agency)
     far = post(
