@@ -428,14 +428,14 @@ _HASH_ROWS_PER_STATEMENT = 900  # 3 parameters each: far below every backend's l
 def _insert_hash_rows(rows: list[tuple[int, str, bytes]]) -> None:
     """ScanHash rows as plain multi-row INSERTs: the ORM's bulk_create spent more time
     building the statement than the database spent running it."""
-    table, content, signal, value = _sql_names(ScanHash, "content", "signal", "hash")
+    table, content, signal, digest = _sql_names(ScanHash, "content", "signal", "hash")
     with connection.cursor() as cursor:
         for start in range(0, len(rows), _HASH_ROWS_PER_STATEMENT):
             chunk = rows[start : start + _HASH_ROWS_PER_STATEMENT]
             values = ", ".join(["(%s, %s, %s)"] * len(chunk))
             cursor.execute(
-                f"INSERT INTO {table} ({content}, {signal}, {value}) VALUES {values}",
-                [value for row in chunk for value in row],
+                f"INSERT INTO {table} ({content}, {signal}, {digest}) VALUES {values}",
+                [field for row in chunk for field in row],
             )
 
 
