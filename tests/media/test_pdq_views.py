@@ -110,19 +110,47 @@ def test_a_jpeg_upload_s_views_match_the_oracle_exactly() -> None:
     assert list(dihedral_lookup_hashes(luma)) == oracle(luma)
 
 
-@pytest.mark.parametrize("length", [1, 2, 7, 63, 64, 65, 127, 128, 129, 500, 1000, 1001, 4032])
-def test_each_grid_row_is_an_average_of_neighbouring_pixels(length: int) -> None:
+def box_filter(values: list[float], window: int) -> list[float]:
+    """Meta's box1DFloat, line by line: a running sum that grows, slides and shrinks."""
+    half = (window + 2) // 2
+    out = [0.0] * len(values)
+    total, size, right, left, at = 0.0, 0, 0, 0, 0
+    for _ in range(half - 1):  # phase 1: accumulate, no writes
+        total, size, right = total + values[right], size + 1, right + 1
+    for _ in range(window - half + 1):  # phase 2: write while the window grows
+        total, size, right = total + values[right], size + 1, right + 1
+        out[at], at = total / size, at + 1
+    for _ in range(len(values) - window):  # phase 3: the full window slides
+        total += values[right] - values[left]
+        right, left = right + 1, left + 1
+        out[at], at = total / size, at + 1
+    for _ in range(half - 1):  # phase 4: write while the window shrinks
+        total, size, left = total - values[left], size - 1, left + 1
+        out[at], at = total / size, at + 1
+    return out
+
+
+def pdq_axis_by_hand(values: list[float]) -> list[float]:
+    """Two box passes (PDQ's Jarosz filter) and decimation to 64 samples, done naively."""
+    n = len(values)
+    window = (n + 127) // 128
+    once = box_filter(values, window)
+    twice = box_filter(once, window)
+    return [twice[int((i + 0.5) * n / 64)] for i in range(64)]
+
+
+@pytest.mark.parametrize(
+    "length", [64, 65, 127, 128, 129, 250, 256, 500, 723, 1000, 1001, 1600, 4032]
+)
+def test_the_axis_operator_is_pdq_s_filter_and_decimation(length: int) -> None:
     operator = _axis_operator(length)
-    assert operator.dense.shape == (64, length)
-    assert np.allclose(operator.dense.sum(axis=1), 1.0, atol=1e-5)
-    assert (operator.dense >= 0).all()
-    rebuilt = np.zeros_like(operator.dense)
-    for row in range(64):
-        columns = operator.start[row] + np.arange(operator.span)
-        rebuilt[row, columns] = operator.weights[row]
-    assert np.array_equal(rebuilt, operator.dense)  # the sparse form reads every weight
-    window = (length + 127) // 128
-    assert operator.span <= 2 * window  # two box passes: at most 2w - 1 pixels wide
+    values = np.random.default_rng(length).uniform(0, 255, length)
+    expected = pdq_axis_by_hand(values.tolist())
+    columns = operator.start[:, None] + np.arange(operator.span)[None, :]
+    got = (operator.weights * values[columns]).sum(axis=1)
+    assert np.allclose(got, expected, rtol=1e-5, atol=1e-3)
+    assert np.allclose(operator.weights.sum(axis=1), 1.0, atol=1e-5)  # averages, no gain
+    assert operator.span <= 2 * ((length + 127) // 128)  # two passes: at most 2w - 1 wide
 
 
 def test_tiny_and_thin_images_still_hash() -> None:

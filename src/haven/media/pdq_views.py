@@ -34,10 +34,9 @@ _FloatArray = NDArray[np.float32]
 
 @dataclass(frozen=True, slots=True)
 class _AxisOperator:
-    """PDQ's filter and decimation along one axis n long: `dense` is the 64 x n matrix;
-    output row r reads inputs `start[r] + k` for k < `span` with weights `weights[r, k]`."""
+    """PDQ's filter and decimation along one axis: output row r is the sum over k < `span`
+    of `weights[r, k]` times input `start[r] + k` (the 64 x n matrix's non-zero band)."""
 
-    dense: _FloatArray
     start: NDArray[np.int64]
     weights: _FloatArray
 
@@ -54,7 +53,7 @@ def _box_bounds(
     return np.maximum(0, centres - (window - half)), np.minimum(n, centres + half)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=64)  # a few KB each: uploads come in a handful of sizes
 def _axis_operator(n: int) -> _AxisOperator:
     window = (n + 2 * _GRID - 1) // (2 * _GRID)  # computeJaroszFilterWindowSize(n, 64)
     centres = ((np.arange(_GRID) + 0.5) * n / _GRID).astype(np.int64)  # decimateFloat
@@ -77,7 +76,7 @@ def _axis_operator(n: int) -> _AxisOperator:
     span = int((last - first).max())
     start = np.minimum(first, n - span).astype(np.int64)
     taken = np.take_along_axis(dense, start[:, None] + np.arange(span)[None, :], axis=1)
-    return _AxisOperator(dense.astype(np.float32), start, taken.astype(np.float32))
+    return _AxisOperator(start, taken.astype(np.float32))
 
 
 def _luma(pixels: NDArray[np.uint8]) -> NDArray[np.uint8] | _FloatArray:
