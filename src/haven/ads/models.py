@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from haven.accounts.models import ScopedRecord
 
-__all__ = ["READINGS", "Ad", "AdEntity", "Cluster", "IngestRun"]
+__all__ = ["READINGS", "Ad", "AdEntity", "Cluster", "ClusterReport", "IngestRun"]
 
 READINGS = [
     ("trafficking-like", "trafficking-like"),
@@ -113,3 +113,30 @@ class AdEntity(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["type", "normalized"], name="ads_entity_value")]
+
+
+class ClusterReport(ScopedRecord):
+    """A cluster sent as a report: under which report id, with how many ads, by whom.
+
+    The cluster link is cleared when a relink dissolves the cluster; the row, and the
+    outgoing reports it names by `report_id`, stay.
+    """
+
+    cluster = models.ForeignKey(
+        Cluster, on_delete=models.SET_NULL, null=True, blank=True, related_name="reports"
+    )
+    report_id = models.CharField(max_length=100, help_text="the id the report was sent under")
+    ad_count = models.PositiveIntegerField(help_text="how many ads the report listed")
+    created_by = models.CharField(max_length=64, help_text="the audit actor who sent it")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "report_id"], name="cluster_report_id_unique_in_agency"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"cluster report {self.report_id}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from haven.ads import views
+from haven.ads import views, views_report
 
 __all__ = ["urlpatterns"]
 
@@ -12,5 +12,6 @@ urlpatterns = [
     path("", views.cluster_list, name="clusters"),
     path("ingest/", views.ingest, name="ingest"),
     path("clusters/<int:pk>/", views.cluster_detail, name="cluster"),
+    path("clusters/<int:pk>/report/", views_report.cluster_report, name="cluster-report"),
     path("<int:pk>/", views.ad_detail, name="ad"),
 ]

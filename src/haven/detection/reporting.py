@@ -15,7 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from haven.accounts.models import Agency, User
+from haven.accounts.models import Agency
 from haven.accounts.permissions import Principal, check
 from haven.audit.services import record
 from haven.detection.models import Review
@@ -23,7 +23,7 @@ from haven.detection.uploaders import bump
 from haven.evidence.services import EvidenceError, mark_reported, read_unseen
 from haven.reports.format import Report, ReportFormatError, parse_report, report_json
 from haven.reports.models import Destination, OutgoingReport
-from haven.reports.services import ReportError, queue_report_to
+from haven.reports.services import ReportError, queue_report_to, sender_contact
 
 __all__ = ["DraftError", "build_draft", "draft_report", "send_report", "update_draft"]
 
@@ -43,13 +43,6 @@ class DraftError(ValueError):
     def __init__(self, message: str, problems: list[tuple[str, str]]) -> None:
         super().__init__(message)
         self.problems = problems
-
-
-def _contact(principal: Principal) -> dict[str, str]:
-    user = User.objects.filter(pk=principal.user_id).first() if principal.user_id else None
-    name = (user.full_name or user.username) if user else "Trust and safety team"
-    email = user.email if user and user.email else "trust-and-safety@provider.invalid"
-    return {"name": name[:256], "email": email}
 
 
 def _file(review: Review) -> dict[str, Any]:
@@ -107,7 +100,7 @@ def build_draft(review: Review, principal: Principal) -> dict[str, Any]:
         "report_id": f"{agency.pk}-review-{review.pk}",
         "created_at": timezone.now().isoformat(),
         "incident": incident,
-        "reporter": {"provider": agency.name[:256], "contact": _contact(principal)},
+        "reporter": {"provider": agency.name[:256], "contact": sender_contact(principal)},
         "reported_accounts": [account] if account else [],
         "files": [_file(review)],
         "additional_info": (

@@ -14,7 +14,6 @@ hashes. The page never shows the file itself.
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,9 +40,9 @@ from haven.detection.report_forms import (
     file_prefix,
 )
 from haven.detection.reporting import DraftError, draft_report, send_report, update_draft
-from haven.reports.cybertip_xml import report_xml
+from haven.reports.cybertip_xml import readable_report_xml
 from haven.reports.models import Destination, OutgoingReport
-from haven.reports.services import ReportError, add_destination
+from haven.reports.services import ReportError, add_destination, pick_destinations
 
 __all__ = [
     "destination_add",
@@ -204,12 +203,9 @@ def _attach(problems: Problems, form: DraftForm, file_forms: list[FileForm]) -> 
 def _xml_preview(review: Review) -> tuple[str, str]:
     """The draft as the CyberTipline XML it becomes (indented), or why it cannot be."""
     try:
-        document = report_xml(draft_report(review))
+        return readable_report_xml(draft_report(review)), ""
     except DraftError as exc:
         return "", str(exc)
-    root = ET.fromstring(document)  # our own output, never outside input
-    ET.indent(root)
-    return ET.tostring(root, encoding="unicode"), ""
 
 
 def _render(
@@ -330,22 +326,12 @@ def report_send(request: HttpRequest, review_pk: int) -> HttpResponse:
     """Queue the report, its file sealed, to each destination ticked: all of them, or none."""
     principal = _principal(request)
     review = _review(principal, review_pk)
-    chosen = request.POST.getlist("destination")
-    try:
-        ids = sorted({int(value) for value in chosen})
-    except ValueError:
-        ids = []
-    found = list(_destinations(principal).filter(pk__in=ids))
     error = ""
-    if not chosen:
-        error = "choose at least one destination"
-    elif len(found) != len(chosen) or len(ids) != len(chosen):
-        error = "no such destination"
-    else:
-        try:
-            queued = send_report(principal, review, found)
-        except DraftError as exc:
-            error = str(exc)
+    try:
+        found = pick_destinations(_destinations(principal), request.POST.getlist("destination"))
+        queued = send_report(principal, review, found)
+    except (ReportError, DraftError) as exc:
+        error = str(exc)
     if error:
         review.refresh_from_db()
         return _render(request, principal, review, send_error=error, status=400)

@@ -62,6 +62,7 @@ __all__ = [
     "INCIDENT_ANNOTATION_ELEMENTS",
     "INCIDENT_TYPE_LABELS",
     "file_details_xml",
+    "readable_report_xml",
     "report_xml",
 ]
 
@@ -318,6 +319,13 @@ def _victim(root: ET.Element, victim: Victim) -> None:
     if victim.location is not None:
         _estimated_location(element, victim.location)
     _add_optional(element, "additionalInfo", _joined("Other platform ids", victim.platform_ids[1:]))
+
+
+def readable_report_xml(report: Report) -> str:
+    """The report's CyberTipline document indented, for a person to read before sending."""
+    root = ET.fromstring(report_xml(report))  # our own output, never outside input
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode")
 
 
 def report_xml(report: Report) -> bytes:

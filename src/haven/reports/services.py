@@ -18,7 +18,9 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 
+from haven.accounts.models import User
 from haven.accounts.permissions import Principal, check, visible
 from haven.audit.services import record
 from haven.exchange.models import PinnedNode
@@ -34,7 +36,14 @@ from haven.reports.models import (
 from haven.reports.outbox import encrypt_token, seal_for_node
 from haven.reports.sealing import SealedFile, SealError, hash_mismatches, seal_file
 
-__all__ = ["ReportError", "add_destination", "queue_report", "queue_report_to"]
+__all__ = [
+    "ReportError",
+    "add_destination",
+    "pick_destinations",
+    "queue_report",
+    "queue_report_to",
+    "sender_contact",
+]
 
 #: A file queued with a report: the file's `file_id` in the report, and its bytes.
 QueuedFile = tuple[str, bytes]
@@ -56,6 +65,29 @@ def _recipient(key_id: str | None) -> PinnedNode | None:
     if pin.revoked_at is not None:
         raise ReportError(f"the pin of {pin.name!r} ({pin.key_id}) is revoked")
     return pin
+
+
+def sender_contact(principal: Principal) -> dict[str, str]:
+    """Whom the authority contacts about a report: the person sending it, or the team."""
+    user = User.objects.filter(pk=principal.user_id).first() if principal.user_id else None
+    name = (user.full_name or user.username).strip() if user else ""
+    email = user.email if user and user.email else "trust-and-safety@provider.invalid"
+    return {"name": name[:256] or "Trust and safety team", "email": email}
+
+
+def pick_destinations(available: QuerySet[Destination], chosen: Sequence[str]) -> list[Destination]:
+    """The destinations a form's ticked values name, all among `available`; ReportError
+    when none is ticked or one is unknown (a forged or stale value)."""
+    if not chosen:
+        raise ReportError("choose at least one destination")
+    try:
+        ids = {int(value) for value in chosen}
+    except ValueError:
+        raise ReportError("no such destination") from None
+    found = list(available.filter(pk__in=ids))
+    if len(ids) != len(chosen) or len(found) != len(ids):
+        raise ReportError("no such destination")
+    return found
 
 
 def add_destination(
