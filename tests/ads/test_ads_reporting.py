@@ -168,7 +168,7 @@ def test_texts_and_ids_are_cut_to_what_the_format_carries(
 ) -> None:
     ad = Ad.objects.filter(cluster=cluster).order_by("pk").first()
     assert ad is not None
-    ad.text = "Synthetic\x00 ad \x1b" + "x" * 12_000
+    ad.text = "Synthetic\x07 ad \x1b" + "x" * 12_000  # (PostgreSQL refuses NUL in text)
     ad.external_id = "synth\tid"
     ad.save()
     draft = build_cluster_report(provider, cluster)
