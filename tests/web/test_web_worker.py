@@ -18,11 +18,17 @@ pytestmark = pytest.mark.django_db
 def test_all_jobs_are_due_at_start_then_each_on_its_interval() -> None:
     start = timezone.now()
     schedule = Schedule()
-    assert [j.name for j in due_jobs(schedule, start)] == ["reports", "hooks", "rematch", "purge"]
+    assert [j.name for j in due_jobs(schedule, start)] == [
+        "reports",
+        "hooks",
+        "rematch",
+        "group-reports",
+        "purge",
+    ]
     schedule.last = {job.name: start for job in JOBS}
     assert due_jobs(schedule, start + timedelta(seconds=4)) == []
     later = [j.name for j in due_jobs(schedule, start + timedelta(seconds=31))]
-    assert later == ["reports", "hooks", "rematch"]
+    assert later == ["reports", "hooks", "rematch", "group-reports"]
     assert [j.name for j in due_jobs(schedule, start + timedelta(days=1))][-1] == "purge"
 
 
@@ -36,7 +42,12 @@ def test_once_runs_every_job_and_a_failure_stops_none(monkeypatch: pytest.Monkey
     out, err = io.StringIO(), io.StringIO()
     call_command("worker", "--once", stdout=out, stderr=err)
     lines = out.getvalue().splitlines()
-    assert [line.split(":")[0] for line in lines] == ["reports", "rematch", "purge"]
+    assert [line.split(":")[0] for line in lines] == [
+        "reports",
+        "rematch",
+        "group-reports",
+        "purge",
+    ]
     assert "purged 0" in lines[-1]
     assert "hooks: failed: RuntimeError: synthetic failure" in err.getvalue()
 

@@ -17,8 +17,14 @@ from haven.exchange.models import PinnedNode
 
 __all__ = [
     "DESTINATION_KINDS",
+    "INCIDENT_KEY_KINDS",
+    "INCIDENT_STATES",
     "OUTBOX_STATES",
+    "PRIORITY_TIERS",
+    "AccountSighting",
     "Destination",
+    "Incident",
+    "IncidentKey",
     "OutboxMessage",
     "OutgoingFile",
     "OutgoingReport",
@@ -147,12 +153,31 @@ class ReceivedReport(ScopedRecord):
     receipt_id = models.CharField(max_length=32, unique=True)
     received_at = models.DateTimeField(default=timezone.now)
     synthetic = models.BooleanField(default=False)
+    incident = models.ForeignKey(
+        "Incident",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reports",
+        help_text="the incident it was grouped into (haven.reports.incidents)",
+    )
+    grouped_at = models.DateTimeField(
+        null=True, blank=True, help_text="when it was grouped; null while it waits"
+    )
 
     class Meta:
         ordering = ["-received_at"]
         constraints = [
             models.UniqueConstraint(
                 fields=["sender", "sender_report_id"], name="received_report_unique_per_sender"
+            )
+        ]
+        indexes = [
+            # The grouping job's queue: only the reports still waiting, oldest first.
+            models.Index(
+                fields=["received_at", "id"],
+                name="received_report_ungrouped",
+                condition=models.Q(grouped_at__isnull=True),
             )
         ]
 
@@ -178,4 +203,118 @@ class ReceivedFile(ScopedRecord):
             models.UniqueConstraint(
                 fields=["report", "file_id"], name="received_file_unique_in_report"
             )
+        ]
+
+
+INCIDENT_STATES = [
+    ("new", "waiting for an analyst"),
+    ("claimed", "an analyst is working on it"),
+    ("classified", "its files are classified"),
+    ("referred", "referred to law enforcement"),
+    ("closed", "closed"),
+]
+PRIORITY_TIERS = [
+    ("immediate", "immediate"),
+    ("high", "high"),
+    ("normal", "normal"),
+    ("low", "low"),
+]
+# IP addresses are not a grouping key (one address is shared by a NAT, a carrier-grade NAT
+# or a VPN exit by unrelated people): they are kept as history, in AccountSighting.
+INCIDENT_KEY_KINDS = [
+    ("md5", "MD5 of a file"),
+    ("sha1", "SHA-1 of a file"),
+    ("sha256", "SHA-256 of a file"),
+    ("pdq", "PDQ of a file (exact: near-duplicates do not join)"),
+    ("url", "a URL: scheme and host lower-cased, no fragment"),
+    ("account", "an account: '<sender id>:<platform id>' or '@<screen name>'"),
+]
+
+
+class Incident(ScopedRecord):
+    """Received reports about the same material, place or account, grouped for triage.
+
+    `agency` is the receiving authority. Reports join an incident when they share a key
+    (`IncidentKey`); a report whose keys are held by several incidents merges them into
+    the oldest, and each merged-away incident is kept, empty, with `merged_into` set (so a
+    link or an audit entry naming it still leads somewhere). The priority is the one
+    `haven.reports.priority` gives the joined facts of all its reports (`facts`).
+    """
+
+    opened_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(max_length=16, choices=INCIDENT_STATES, default="new")
+    title = models.CharField(max_length=300)
+    priority_score = models.PositiveSmallIntegerField(default=0)
+    priority_tier = models.CharField(max_length=16, choices=PRIORITY_TIERS, default="low")
+    priority_reasons = models.JSONField(
+        default=list, blank=True, help_text="[{factor, weight, why}] of the score"
+    )
+    facts = models.JSONField(
+        default=dict, blank=True, help_text="the triage facts of all its reports, joined"
+    )
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    escalated = models.BooleanField(default=False)
+    report_count = models.PositiveIntegerField(default=0)
+    sender_count = models.PositiveIntegerField(default=0)
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="the incident this one was merged into; null while it is live",
+    )
+
+    class Meta:
+        ordering = ["-priority_score", "sla_due_at"]
+        indexes = [
+            # The triage queue: live incidents by tier and deadline.
+            models.Index(
+                fields=["agency", "state", "sla_due_at"],
+                name="incident_queue",
+                condition=models.Q(merged_into__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class IncidentKey(models.Model):
+    """A normalised file hash, URL or account that an incident holds; each in one only."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="keys")
+    kind = models.CharField(max_length=8, choices=INCIDENT_KEY_KINDS)
+    value = models.CharField(
+        max_length=300, help_text="normalised; longer values are 'sha256~<hex of the value>'"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "kind", "value"], name="incident_key_unique_in_agency"
+            )
+        ]
+
+
+class AccountSighting(models.Model):
+    """An account seen in a received report, with an IP address it used (or none).
+
+    History across providers: the same screen name reported by two providers, and the
+    addresses it came from. `agency` is the receiving authority; `sender` the provider.
+    """
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    account_key = models.CharField(max_length=300)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    seen_at = models.DateTimeField(help_text="the IP event's time, else the incident's")
+    report = models.ForeignKey(ReceivedReport, on_delete=models.CASCADE, related_name="+")
+    sender = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["seen_at", "pk"]
+        indexes = [
+            models.Index(fields=["agency", "account_key", "seen_at"], name="sighting_by_account")
         ]

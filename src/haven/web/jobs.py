@@ -1,10 +1,11 @@
-"""The node's periodic jobs, run by `haven worker`: one process instead of four cron lines.
+"""The node's periodic jobs, run by `haven worker`: one process instead of a cron line each.
 
 Each job is what its own command runs once (`haven reports deliver`, `haven detection
-deliver-hooks`, `haven detection rematch`, `haven evidence purge`); the worker calls them
-on their own intervals. Every job is safe to run twice or concurrently with another worker
-(claims, cursors and conditional updates do the locking), so a restart or a second worker
-never loses or repeats an effect.
+deliver-hooks`, `haven detection rematch`, `haven evidence purge`; `group-reports`, the
+authority's incident grouping, has no command of its own: `haven worker --once --only
+group-reports` runs it once); the worker calls them on their own intervals. Every job is
+safe to run twice or concurrently with another worker (claims, cursors and conditional
+updates do the locking), so a restart or a second worker never loses or repeats an effect.
 """
 
 from __future__ import annotations
@@ -60,10 +61,21 @@ def _purge() -> str:
     return f"purged {len(run.purged)}, kept by a hold {run.kept_by_hold}"
 
 
+def _group_reports() -> str:
+    from haven.reports.incidents import group_pending
+
+    run = group_pending()
+    return (
+        f"grouped {run.grouped}: opened {run.opened}, joined {run.joined}, "
+        f"merges {run.merges} ({run.merged_away} incidents merged away)"
+    )
+
+
 JOBS: tuple[Job, ...] = (
     Job("reports", 5.0, _deliver_reports),
     Job("hooks", 5.0, _deliver_hooks),
     Job("rematch", 30.0, _rematch),
+    Job("group-reports", 10.0, _group_reports),
     Job("purge", 24 * 3600.0, _purge),
 )
 
