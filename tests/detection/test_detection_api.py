@@ -240,3 +240,29 @@ def test_scanning_needs_the_scope_and_sees_only_its_agencys_banks(
     other = make_agency("Another provider (synthetic)")
     answer = post(client(other), "/api/v1/scan", body).json()
     assert answer["decision"] == "allow" and answer["matches"] == []
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/scan", {"content": content("nul\x00id"), "hashes": {"md5": MD5}}),
+        (
+            "/api/v1/scan",
+            {"content": content("c-n", uploader_name="a\x00b"), "hashes": {"md5": MD5}},
+        ),
+        (
+            "/api/v1/scan",
+            {"content": content("c-n", url="https://x.example/\x1b"), "hashes": {"md5": MD5}},
+        ),
+        ("/api/v1/scan/decision", {"content_id": "nul\x00id"}),
+        ("/api/v1/scan/appeal", {"content_id": "nul\x00id", "statement": "synthetic appeal"}),
+        ("/api/v1/scan/appeal", {"content_id": "c-n", "statement": "synthetic\x00 appeal"}),
+    ],
+)
+def test_control_characters_are_a_clear_400_and_nothing_is_kept(
+    agency: Agency, bank: Bank, path: str, body: dict[str, Any]
+) -> None:
+    response = post(client(agency), path, body)
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["code"]
+    assert not ScannedContent.objects.exists()

@@ -49,14 +49,24 @@ _E = ErrorResponse
 Surface = Literal["public_post", "private_message", "profile", "ad", "comment", "other"]
 
 
+# One-line values: no control characters (PostgreSQL refuses NUL; none belongs in an id).
+_LINE = r"^[^\x00-\x1f\x7f]*$"
+# Free text: line breaks and tabs, but no other control character.
+_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
+
 class ContentIn(Schema):
-    content_id: str = Field(min_length=1, max_length=200, description="your id for the content")
+    content_id: str = Field(
+        min_length=1, max_length=200, pattern=_LINE, description="your id for the content"
+    )
     surface: Surface = "other"
-    uploader_account: str = Field("", max_length=200)
-    uploader_name: str = Field("", max_length=200)
-    ip: str | None = Field(None, max_length=45, description="the uploader's IP address")
+    uploader_account: str = Field("", max_length=200, pattern=_LINE)
+    uploader_name: str = Field("", max_length=200, pattern=_LINE)
+    ip: str | None = Field(
+        None, max_length=45, pattern=_LINE, description="the uploader's IP address"
+    )
     uploaded_at: datetime | None = None
-    url: str = Field("", max_length=2083)
+    url: str = Field("", max_length=2083, pattern=_LINE)
 
 
 class HashesIn(Schema):
@@ -231,8 +241,10 @@ def scan_batch(request: HttpRequest, payload: BatchIn) -> HttpResponse:
 
 
 class AppealIn(Schema):
-    content_id: str = Field(min_length=1, max_length=200)
-    statement: str = Field(min_length=1, max_length=5000, description="what the uploader says")
+    content_id: str = Field(min_length=1, max_length=200, pattern=_LINE)
+    statement: str = Field(
+        min_length=1, max_length=5000, pattern=_TEXT, description="what the uploader says"
+    )
 
 
 def _content(principal: Principal, content_id: str) -> ScannedContent:
@@ -245,7 +257,7 @@ def _content(principal: Principal, content_id: str) -> ScannedContent:
 
 
 class DecisionIn(Schema):
-    content_id: str = Field(min_length=1, max_length=200)
+    content_id: str = Field(min_length=1, max_length=200, pattern=_LINE)
 
 
 @router.post(
