@@ -341,7 +341,7 @@ def send_cluster_report(
                     "report_id": report.report_id,
                     "cluster_report": row.pk,
                     "ads": len(report.ads),
-                    "destinations": [row.destination.name for row in queued],
+                    "destinations": [one.destination.name for one in queued],
                 },
             )
     except ReportError as exc:
